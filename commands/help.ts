@@ -1,0 +1,11 @@
+import { buildHelp } from '../src/slack/blocks/help.ts';
+import type { Subcommand } from '../src/slack/command.ts';
+
+/** `help`: lists the command's subcommands with one-line usage (also what an empty command shows). */
+export const help: Subcommand = {
+  name: 'help',
+  aliases: ['?', '-h', '--help'],
+  usage: 'help',
+  summary: 'list these commands',
+  run: (invocation) => invocation.reply(buildHelp(invocation.spec)),
+};

@@ -1,0 +1,67 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App } from '@slack/bolt';
+import { WebClientEvent } from '@slack/web-api';
+import { deployCommand } from '../commands/deploy/index.ts';
+import { incidentCommand } from '../commands/incident/index.ts';
+import { httpRoutes } from './http/routes.ts';
+import type { Services } from './services.ts';
+import { boltLogger } from './slack/bolt-logger.ts';
+import { registerSlashCommand } from './slack/listeners/slash-commands.ts';
+
+export interface SlackCredentials {
+  botToken: string;
+  /** HTTP mode. */
+  signingSecret?: string;
+  /** Socket Mode when set. */
+  appToken?: string;
+  /** Web API base URL (the simulator in local mode and tests). */
+  apiUrl?: string;
+}
+
+export interface Bot {
+  app: App;
+  /** Starts listening; returns the port (useful with port 0). */
+  start(port: number): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Builds the Bolt app and registers every listener. The entry point stays thin. */
+export function createBot(services: Services, slack: SlackCredentials): Bot {
+  const socketMode = Boolean(slack.appToken);
+  const app = new App({
+    token: slack.botToken,
+    ...(socketMode
+      ? { socketMode: true, appToken: slack.appToken, installerOptions: { port: services.env.PORT } }
+      : { signingSecret: slack.signingSecret ?? '' }),
+    endpoints: '/slack/events',
+    customRoutes: httpRoutes(services),
+    clientOptions: { ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {}), retryConfig: { retries: 2 } },
+    logger: boltLogger(services.logger),
+    processBeforeResponse: false,
+  });
+
+  app.client.on(WebClientEvent.RATE_LIMITED, (retryAfter: number, { url }: { url: string }) => {
+    services.metrics.slackApiErrors.inc({ method: url.replace(/^.*\//, ''), error: 'rate_limited' });
+    services.logger.warn({ url, retryAfter }, 'Slack rate-limited a call');
+  });
+  app.error(async (error) => {
+    services.logger.error({ err: error }, 'unhandled error in a Slack listener');
+  });
+
+  registerSlashCommand(app, incidentCommand, services);
+  registerSlashCommand(app, deployCommand, services);
+
+  return {
+    app,
+    async start(port) {
+      const started = (await app.start(port)) as unknown;
+      if (socketMode) return services.env.PORT;
+      const address = (started as Server).address() as AddressInfo | null;
+      return address?.port ?? port;
+    },
+    async stop() {
+      await app.stop();
+    },
+  };
+}

@@ -1,0 +1,342 @@
+import { z } from 'zod';
+import { durationSchema } from './duration.ts';
+import { secretHeadersSchema, secretUrlSchema } from './secrets.ts';
+
+/**
+ * The organisation's runbook as configuration. Defaults are the numbers of the runbooks in
+ * shared/runbooks (BARQ playbook severity ladder, Fleet health endpoint timeouts, BARQ deploy
+ * windows and approval rules). Durations are strings such as "15m" and are parsed to milliseconds.
+ */
+
+const name = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'use lowercase letters, digits and dashes (like a DNS label)');
+
+/** A Slack channel, by name (`#incidents`) or by id (`C0123ABCD`). */
+const channelRef = z
+  .string()
+  .regex(/^(#[a-z0-9_-]{1,80}|[CG][A-Z0-9]{2,})$/, 'use #channel-name or a channel id');
+
+// ---------------------------------------------------------------- severities
+
+export const severitySchema = z.object({
+  name: z.string().regex(/^[A-Z][A-Z0-9]{0,9}$/, 'a short upper-case name such as P1 or SEV2'),
+  label: z.string().min(1).max(40),
+  definition: z.string().min(1).max(200),
+  responseTime: durationSchema,
+  updateCadence: durationSchema,
+  /** How long the incident may stay unresolved before escalating to the next level. */
+  escalationDelay: durationSchema,
+  postMortemRequired: z.boolean().default(false),
+  /** Emoji shown beside the severity. */
+  emoji: z.string().default(':rotating_light:'),
+});
+export type SeverityConfig = z.output<typeof severitySchema>;
+
+export const DEFAULT_SEVERITIES: z.input<typeof severitySchema>[] = [
+  {
+    name: 'P0',
+    label: 'Critical',
+    definition: 'Complete service outage (API down, database unreachable)',
+    responseTime: '15m',
+    updateCadence: '15m',
+    escalationDelay: '0m',
+    postMortemRequired: true,
+    emoji: ':red_circle:',
+  },
+  {
+    name: 'P1',
+    label: 'High',
+    definition: 'Major degradation (high error rate, slow responses)',
+    responseTime: '30m',
+    updateCadence: '15m',
+    escalationDelay: '30m',
+    postMortemRequired: true,
+    emoji: ':large_orange_circle:',
+  },
+  {
+    name: 'P2',
+    label: 'Medium',
+    definition: 'Partial degradation (a feature not working for some users)',
+    responseTime: '2h',
+    updateCadence: '1h',
+    escalationDelay: '2h',
+    postMortemRequired: false,
+    emoji: ':large_yellow_circle:',
+  },
+  {
+    name: 'P3',
+    label: 'Low',
+    definition: 'Minor issue (non-critical bug, UI glitch)',
+    responseTime: '24h',
+    updateCadence: '24h',
+    escalationDelay: '24h',
+    postMortemRequired: false,
+    emoji: ':large_blue_circle:',
+  },
+];
+
+// ---------------------------------------------------------------- health checks
+
+/** Fleet runbook endpoint table: the default timeout of an HTTP check by its path. */
+export const DEFAULT_HTTP_TIMEOUTS: Record<string, number> = {
+  '/health': 5_000,
+  '/health/liveness': 1_000,
+  '/health/readiness': 3_000,
+  '/health/startup': 10_000,
+  '/health/metrics': 2_000,
+};
+
+const checkBase = {
+  name: z.string().min(1).max(60).optional(),
+  timeout: durationSchema.optional(),
+  /** Above this latency an answering check is `degraded` (BARQ SLO p95 < 500 ms; Floyo < 200 ms). */
+  warnLatency: durationSchema.optional(),
+};
+
+export const httpCheckSchema = z.object({
+  ...checkBase,
+  type: z.literal('http'),
+  url: secretUrlSchema,
+  method: z.enum(['GET', 'HEAD', 'POST']).default('GET'),
+  headers: secretHeadersSchema.default({}),
+  expectStatus: z.union([z.number().int(), z.array(z.number().int())]).default(200),
+  /**
+   * What the body must be: `health` (JSON in the runbooks' health format, else unhealthy), `any`
+   * (status code only) or `auto` (use a health body when there is one). Unset: `health` for paths
+   * ending in /health or /health/detailed (Fleet: "200 OK with JSON"), else `auto`.
+   */
+  expectBody: z.enum(['auto', 'health', 'any']).optional(),
+});
+
+export const postgresCheckSchema = z.object({
+  ...checkBase,
+  type: z.literal('postgres'),
+  url: secretUrlSchema,
+  /** Connection use above this fraction of max_connections is `degraded`. */
+  maxConnectionsRatio: z.number().min(0).max(1).default(0.8),
+});
+
+export const redisCheckSchema = z.object({
+  ...checkBase,
+  type: z.literal('redis'),
+  url: secretUrlSchema,
+  /** Floyo runbook: cache hit rate > 80 %. */
+  hitRateTarget: z.number().min(0).max(1).default(0.8),
+  /** Memory use above this fraction of maxmemory is `degraded`. */
+  maxMemoryRatio: z.number().min(0).max(1).default(0.9),
+});
+
+export const prometheusCheckSchema = z.object({
+  ...checkBase,
+  type: z.literal('prometheus'),
+  url: secretUrlSchema,
+  headers: secretHeadersSchema.default({}),
+  query: z.string().min(1),
+  /** The check is unhealthy when `value <op> threshold` holds (e.g. error rate > 0.001). */
+  unhealthyWhen: z.object({ op: z.enum(['>', '>=', '<', '<=']), value: z.number() }),
+  /** Optional softer threshold for `degraded`. */
+  degradedWhen: z.object({ op: z.enum(['>', '>=', '<', '<=']), value: z.number() }).optional(),
+  unit: z.string().optional(),
+});
+
+export const healthCheckSchema = z.discriminatedUnion('type', [
+  httpCheckSchema,
+  postgresCheckSchema,
+  redisCheckSchema,
+  prometheusCheckSchema,
+]);
+export type HealthCheckConfig = z.output<typeof healthCheckSchema>;
+export type HttpCheckConfig = z.output<typeof httpCheckSchema>;
+export type PostgresCheckConfig = z.output<typeof postgresCheckSchema>;
+export type RedisCheckConfig = z.output<typeof redisCheckSchema>;
+export type PrometheusCheckConfig = z.output<typeof prometheusCheckSchema>;
+
+// ---------------------------------------------------------------- platforms
+
+const endpointOverride = z
+  .url()
+  .optional()
+  .describe('API base URL override, for emulators and tests (e.g. http://127.0.0.1:8085)');
+
+export const cloudRunPlatformSchema = z.object({
+  kind: z.literal('cloudrun'),
+  project: z.string().min(1),
+  region: z.string().min(1),
+  service: z.string().min(1),
+  endpoint: endpointOverride,
+});
+
+export const appServicePlatformSchema = z.object({
+  kind: z.literal('appservice'),
+  subscriptionId: z.string().min(1),
+  resourceGroup: z.string().min(1),
+  app: z.string().min(1),
+  /** App Service plan, for scaling workers. */
+  plan: z.string().min(1).optional(),
+  /** Deployment slot swapped with production on rollback (e.g. "staging"). */
+  slot: z.string().min(1).optional(),
+  endpoint: endpointOverride,
+});
+
+export const kubernetesPlatformSchema = z.object({
+  kind: z.literal('kubernetes'),
+  namespace: z.string().min(1),
+  deployment: z.string().min(1),
+  /** kubeconfig context; unset: in-cluster config, else the current context. */
+  context: z.string().optional(),
+  /** Container whose environment carries MAINTENANCE_MODE; default: the first container. */
+  container: z.string().optional(),
+  endpoint: endpointOverride,
+});
+
+export const platformSchema = z.discriminatedUnion('kind', [
+  cloudRunPlatformSchema,
+  appServicePlatformSchema,
+  kubernetesPlatformSchema,
+]);
+export type PlatformConfig = z.output<typeof platformSchema>;
+export type CloudRunPlatformConfig = z.output<typeof cloudRunPlatformSchema>;
+export type AppServicePlatformConfig = z.output<typeof appServicePlatformSchema>;
+export type KubernetesPlatformConfig = z.output<typeof kubernetesPlatformSchema>;
+
+// ---------------------------------------------------------------- services
+
+export const serviceSchema = z.object({
+  name,
+  environment: z.string().min(1).default('production'),
+  description: z.string().optional(),
+  platform: platformSchema,
+  scaling: z
+    .object({ min: z.number().int().nonnegative().default(1), max: z.number().int().positive().default(20) })
+    .refine((s) => s.min <= s.max, 'scaling.min must not exceed scaling.max')
+    .default({ min: 1, max: 20 }),
+  /** Environment variable set on the workload for maintenance mode. */
+  maintenanceEnvVar: z.string().default('MAINTENANCE_MODE'),
+  healthChecks: z.array(healthCheckSchema).default([]),
+});
+export type ServiceConfig = z.output<typeof serviceSchema>;
+
+// ---------------------------------------------------------------- approvals and windows
+
+export const approvalRuleSchema = z.object({
+  required: z.number().int().min(0).max(10),
+  /** Approver groups of which one member each must approve (e.g. [tech-lead, pm]). */
+  fromGroups: z.array(z.string()).default([]),
+  allowSelfApproval: z.boolean().default(false),
+});
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use HH:MM (24-hour)');
+const weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
+
+export const deployWindowSchema = z.object({
+  days: z.array(weekday).min(1),
+  from: hhmm,
+  to: hhmm,
+});
+
+export const deployPolicySchema = z.object({
+  /** UTC offset the windows are written in (BARQ: UTC+3). */
+  utcOffset: z
+    .string()
+    .regex(/^[+-]([01]\d|2[0-3]):[0-5]\d$/, 'use an offset such as +03:00')
+    .default('+03:00'),
+  windows: z.record(z.string(), z.array(deployWindowSchema)).default({}),
+  /** Approver group that can authorise an emergency change outside the windows. */
+  emergencyApproverGroup: z.string().default('cto'),
+  /** Error rate above which a change is rolled back (BARQ: > 5 % for 5 minutes). */
+  rollbackErrorRate: z.number().min(0).max(1).default(0.05),
+  rollbackAfter: durationSchema.default(300_000),
+});
+
+// ---------------------------------------------------------------- escalation
+
+export const escalationLevelSchema = z.object({
+  name: z.string().min(1),
+  /** Slack user or user-group ids to notify at this level. */
+  notify: z.array(z.string()).default([]),
+});
+
+// ---------------------------------------------------------------- top level
+
+export const configSchema = z.object({
+  organisation: z.string().min(1).default('Runbook'),
+  channels: z
+    .object({
+      incidents: channelRef.default('#incidents'),
+      deployments: channelRef.default('#deployments'),
+    })
+    .default({ incidents: '#incidents', deployments: '#deployments' }),
+  incidents: z
+    .object({
+      /** "any", or a list of channels where /incident declare is accepted. */
+      declareIn: z.union([z.literal('any'), z.array(channelRef).min(1)]).default('any'),
+      /** Channel name template: {id} (number), {slug} (from the title), {severity}. */
+      channelNameTemplate: z.string().min(1).default('inc-{id}-{slug}'),
+      createChannel: z.boolean().default(true),
+      roles: z
+        .array(z.string().min(1).max(40))
+        .min(1)
+        .default(['commander', 'communications lead', 'scribe']),
+      /** Archive the incident channel this long after resolution; 0 disables. */
+      archiveAfter: durationSchema.default(7 * 86_400_000),
+    })
+    .default({
+      declareIn: 'any',
+      channelNameTemplate: 'inc-{id}-{slug}',
+      createChannel: true,
+      roles: ['commander', 'communications lead', 'scribe'],
+      archiveAfter: 7 * 86_400_000,
+    }),
+  severities: z
+    .array(severitySchema)
+    .min(1)
+    .default(() => DEFAULT_SEVERITIES.map((s) => severitySchema.parse(s)))
+    .superRefine((levels, ctx) => {
+      const seen = new Set<string>();
+      for (const [i, level] of levels.entries()) {
+        if (seen.has(level.name))
+          ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate severity ${level.name}` });
+        seen.add(level.name);
+      }
+    }),
+  services: z
+    .array(serviceSchema)
+    .default([])
+    .superRefine((services, ctx) => {
+      const seen = new Set<string>();
+      for (const [i, s] of services.entries()) {
+        const key = `${s.name}/${s.environment}`;
+        if (seen.has(key))
+          ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate service ${key}` });
+        seen.add(key);
+      }
+    }),
+  /** Approver groups: group name → Slack user ids. */
+  approvers: z
+    .record(z.string(), z.array(z.string().regex(/^[UW][A-Z0-9_]+$/, 'a Slack user id')))
+    .default({}),
+  approvals: z.record(z.string(), approvalRuleSchema).default({
+    production: { required: 2, fromGroups: ['tech-lead', 'pm'], allowSelfApproval: false },
+    staging: { required: 1, fromGroups: [], allowSelfApproval: false },
+    development: { required: 0, fromGroups: [], allowSelfApproval: false },
+  }),
+  deploy: deployPolicySchema.default({
+    utcOffset: '+03:00',
+    windows: {
+      production: [
+        { days: ['mon', 'tue', 'wed', 'thu'], from: '10:00', to: '14:00' },
+        { days: ['fri'], from: '10:00', to: '12:00' },
+      ],
+    },
+    emergencyApproverGroup: 'cto',
+    rollbackErrorRate: 0.05,
+    rollbackAfter: 300_000,
+  }),
+  escalation: z.object({ levels: z.array(escalationLevelSchema).default([]) }).default({ levels: [] }),
+});
+
+export type RunbookConfig = z.output<typeof configSchema>;
+export type RunbookConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { addMilliseconds } from 'date-fns';
+import { type Clock, systemClock } from '../clock.ts';
+import type { Coordination, DueTimer, Lock } from './coordination.ts';
+import { CoordinationError } from './errors.ts';
+import { decodeTimer, type EncodedTimer, encodeTimer } from './timer-codec.ts';
+import { epochMillis, nonEmpty, takeLimit, ttlMillis } from './validate.ts';
+
+export interface MemoryCoordinationOptions {
+  /** Expiry of idempotency keys and locks is judged against this clock (a ManualClock in tests). */
+  clock?: Clock;
+}
+
+/** Sweep expired keys and locks after this many writes, so the maps do not grow without bound. */
+const SWEEP_EVERY = 256;
+
+/**
+ * Coordination inside one process (a single replica, when REDIS_URL is unset). Same semantics as the
+ * Redis implementation: every method does its work synchronously before it yields, so concurrent
+ * callers in this process see each operation as atomic.
+ */
+export function createMemoryCoordination(options: MemoryCoordinationOptions = {}): Coordination {
+  const clock = options.clock ?? systemClock;
+  /** Idempotency key → expiry (epoch ms). */
+  const claims = new Map<string, number>();
+  /** Lock name → holder. */
+  const locks = new Map<string, { token: string; expiresAt: number }>();
+  const timers = new Map<string, EncodedTimer>();
+  let writes = 0;
+  let closed = false;
+
+  const now = (): number => clock.now().getTime();
+  const expiry = (ttlMs: number): number => addMilliseconds(clock.now(), ttlMs).getTime();
+  const alive = (expiresAt: number): boolean => now() < expiresAt;
+
+  function open(action: string): void {
+    if (closed)
+      throw new CoordinationError('closed', `cannot ${action}: the in-memory coordinator was closed`);
+  }
+
+  function sweep(): void {
+    if (++writes % SWEEP_EVERY !== 0) return;
+    for (const [key, expiresAt] of claims) if (!alive(expiresAt)) claims.delete(key);
+    for (const [name, held] of locks) if (!alive(held.expiresAt)) locks.delete(name);
+  }
+
+  function heldBy(name: string, token: string): boolean {
+    const held = locks.get(name);
+    return held !== undefined && held.token === token && alive(held.expiresAt);
+  }
+
+  function makeLock(name: string, token: string): Lock {
+    return {
+      name,
+      token,
+      extend: async (ttlMs) => {
+        open(`extend lock ${name}`);
+        const ttl = ttlMillis(ttlMs, `extend lock ${name}`);
+        if (!heldBy(name, token)) return false;
+        locks.set(name, { token, expiresAt: expiry(ttl) });
+        return true;
+      },
+      release: async () => {
+        open(`release lock ${name}`);
+        if (!heldBy(name, token)) return false;
+        locks.delete(name);
+        return true;
+      },
+    };
+  }
+
+  return {
+    kind: 'memory',
+
+    async claimOnce(key, ttlMs) {
+      open('claim an idempotency key');
+      nonEmpty(key, 'claimOnce: the key');
+      const ttl = ttlMillis(ttlMs, `claimOnce ${key}`);
+      const expiresAt = claims.get(key);
+      if (expiresAt !== undefined && alive(expiresAt)) return false;
+      claims.set(key, expiry(ttl));
+      sweep();
+      return true;
+    },
+
+    async forget(key) {
+      open('forget an idempotency key');
+      claims.delete(nonEmpty(key, 'forget: the key'));
+    },
+
+    async acquireLock(name, ttlMs) {
+      open('acquire a lock');
+      nonEmpty(name, 'acquireLock: the lock name');
+      const ttl = ttlMillis(ttlMs, `acquireLock ${name}`);
+      const held = locks.get(name);
+      if (held !== undefined && alive(held.expiresAt)) return null;
+      const token = randomUUID();
+      locks.set(name, { token, expiresAt: expiry(ttl) });
+      sweep();
+      return makeLock(name, token);
+    },
+
+    async schedule(timer: DueTimer) {
+      open('schedule a timer');
+      const encoded = encodeTimer(timer);
+      timers.set(encoded.id, encoded);
+    },
+
+    async cancel(id) {
+      open('cancel a timer');
+      return timers.delete(nonEmpty(id, 'cancel: the timer id'));
+    },
+
+    async takeDue(at, limit) {
+      open('take due timers');
+      const max = takeLimit(limit);
+      const until = epochMillis(at, 'takeDue: now');
+      if (max === 0) return [];
+      // Due order as Redis gives it: by due time, then by id.
+      const due = [...timers.values()]
+        .filter((t) => t.score <= until)
+        .sort((a, b) => a.score - b.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .slice(0, max);
+      for (const t of due) timers.delete(t.id);
+      return due.map((t) => decodeTimer(t.id, t.json));
+    },
+
+    async ping() {
+      open('ping');
+      return 0;
+    },
+
+    async close() {
+      closed = true;
+      claims.clear();
+      locks.clear();
+      timers.clear();
+    },
+  };
+}

@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import { z } from 'zod';
+import { createLogger, type Logger } from '../logger.ts';
+import type { Coordination, DueTimer, Lock } from './coordination.ts';
+import { CoordinationError } from './errors.ts';
+import { describeServer, toCoordinationError } from './redis-errors.ts';
+import {
+  cancelTimerScript,
+  extendLockScript,
+  releaseLockScript,
+  scheduleTimerScript,
+  takeDueScript,
+} from './redis-scripts.ts';
+import { decodeTimer, encodeTimer } from './timer-codec.ts';
+import { epochMillis, nonEmpty, takeLimit, ttlMillis } from './validate.ts';
+
+interface RedisCoordinationCommon {
+  /** Prepended to every key; default `runbook:`. */
+  keyPrefix?: string;
+  /** Connection trouble and unreadable stored timers are logged here; default a pino logger on stdout. */
+  logger?: Logger;
+}
+
+export type RedisCoordinationOptions = RedisCoordinationCommon &
+  (
+    | {
+        /** redis:// or rediss:// URL; the coordinator owns (and on close, quits) this connection. */
+        url: string;
+        client?: undefined;
+        /** Give up connecting after this long; default 5000 ms. */
+        connectTimeoutMs?: number;
+        /** Fail a command not answered after this long; default 5000 ms. */
+        commandTimeoutMs?: number;
+      }
+    | {
+        /** A connection the caller owns: close() leaves it open. */
+        client: Redis;
+        url?: undefined;
+      }
+  );
+
+/** Redis `SET … NX` answers OK or nil. */
+const setReply = z.union([z.literal('OK'), z.null()]);
+const intReply = z.number().int();
+const takeDueReply = z.array(z.union([z.string(), z.null()]));
+
+function parseReply<T>(schema: z.ZodType<T>, reply: unknown, action: string, server: string): T {
+  const result = schema.safeParse(reply);
+  if (result.success) return result.data;
+  throw new CoordinationError(
+    'failed',
+    `Redis at ${server} gave an unexpected answer while trying to ${action} (${result.error.issues[0]?.message ?? 'unknown shape'})`,
+  );
+}
+
+/**
+ * Coordination between replicas on Redis. Keys (under the prefix): `once:<key>` idempotency claims,
+ * `lock:<name>` locks holding the owner's token, `timers:due` (sorted set id → due ms) and
+ * `timers:data` (hash id → JSON). Claims and locks expire by Redis PX (server time); timers are due
+ * against the `now` the caller passes.
+ */
+export function createRedisCoordination(options: RedisCoordinationOptions): Coordination {
+  const prefix = options.keyPrefix ?? 'runbook:';
+  const logger = options.logger ?? createLogger();
+  const owned = options.client === undefined;
+  let client: Redis;
+  let server: string;
+  if (options.client !== undefined) {
+    client = options.client;
+    server = `${options.client.options.host ?? '127.0.0.1'}:${options.client.options.port ?? 6379}`;
+  } else {
+    server = describeServer(options.url);
+    client = new Redis(options.url, {
+      connectTimeout: options.connectTimeoutMs ?? 5_000,
+      commandTimeout: options.commandTimeoutMs ?? 5_000,
+      // Fail queued commands after two failed reconnects rather than waiting for Redis forever.
+      maxRetriesPerRequest: 2,
+      connectionName: 'runbook-bot:coordination',
+    });
+    watchConnection(client, server, logger);
+  }
+  let closed = false;
+
+  const onceKey = (key: string) => `${prefix}once:${key}`;
+  const lockKey = (name: string) => `${prefix}lock:${name}`;
+  const dueKey = `${prefix}timers:due`;
+  const dataKey = `${prefix}timers:data`;
+
+  /** Runs one Redis call, turning every failure into a CoordinationError. */
+  async function call<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    if (closed) {
+      throw new CoordinationError(
+        'closed',
+        `cannot ${action}: the Redis coordinator for ${server} was closed`,
+      );
+    }
+    try {
+      return await fn();
+    } catch (error) {
+      throw toCoordinationError(error, action, server, closed);
+    }
+  }
+
+  function makeLock(name: string, token: string): Lock {
+    const key = lockKey(name);
+    return {
+      name,
+      token,
+      async extend(ttlMs) {
+        const action = `extend lock ${name}`;
+        const ttl = ttlMillis(ttlMs, action);
+        const reply = await call(action, () => extendLockScript.run(client, [key], [token, ttl]));
+        return parseReply(intReply, reply, action, server) === 1;
+      },
+      async release() {
+        const action = `release lock ${name}`;
+        const reply = await call(action, () => releaseLockScript.run(client, [key], [token]));
+        return parseReply(intReply, reply, action, server) === 1;
+      },
+    };
+  }
+
+  return {
+    kind: 'redis',
+
+    async claimOnce(key, ttlMs) {
+      nonEmpty(key, 'claimOnce: the key');
+      const action = `claim idempotency key ${key}`;
+      const ttl = ttlMillis(ttlMs, action);
+      const reply = await call(action, () => client.set(onceKey(key), '1', 'PX', ttl, 'NX'));
+      return parseReply(setReply, reply, action, server) === 'OK';
+    },
+
+    async forget(key) {
+      nonEmpty(key, 'forget: the key');
+      await call(`forget idempotency key ${key}`, () => client.del(onceKey(key)));
+    },
+
+    async acquireLock(name, ttlMs) {
+      nonEmpty(name, 'acquireLock: the lock name');
+      const action = `acquire lock ${name}`;
+      const ttl = ttlMillis(ttlMs, action);
+      const token = randomUUID();
+      const reply = await call(action, () => client.set(lockKey(name), token, 'PX', ttl, 'NX'));
+      return parseReply(setReply, reply, action, server) === 'OK' ? makeLock(name, token) : null;
+    },
+
+    async schedule(timer: DueTimer) {
+      const { id, score, json } = encodeTimer(timer);
+      await call(`schedule timer ${id}`, () =>
+        scheduleTimerScript.run(client, [dueKey, dataKey], [id, score, json]),
+      );
+    },
+
+    async cancel(id) {
+      nonEmpty(id, 'cancel: the timer id');
+      const action = `cancel timer ${id}`;
+      const reply = await call(action, () => cancelTimerScript.run(client, [dueKey, dataKey], [id]));
+      return parseReply(intReply, reply, action, server) === 1;
+    },
+
+    async takeDue(now, limit) {
+      const max = takeLimit(limit);
+      const until = epochMillis(now, 'takeDue: now');
+      if (max === 0) return [];
+      const action = 'take due timers';
+      const reply = await call(action, () => takeDueScript.run(client, [dueKey, dataKey], [until, max]));
+      const flat = parseReply(takeDueReply, reply, action, server);
+      const timers: DueTimer[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const id = flat[i] ?? '';
+        const json = flat[i + 1];
+        // Already removed from Redis: an unreadable entry (another bot version, a hand edit) cannot be
+        // handed on, so it is logged loudly with its id rather than failing the timers next to it.
+        if (json === null || json === undefined) {
+          logger.error({ timerId: id, keyPrefix: prefix }, 'due timer had no stored payload; dropped');
+          continue;
+        }
+        try {
+          timers.push(decodeTimer(id, json));
+        } catch (error) {
+          logger.error(
+            { err: error, timerId: id, keyPrefix: prefix },
+            'due timer could not be read; dropped',
+          );
+        }
+      }
+      return timers;
+    },
+
+    async ping() {
+      return call('ping', async () => {
+        const started = performance.now();
+        await client.ping();
+        return performance.now() - started;
+      });
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (!owned) return;
+      if (client.status !== 'ready') {
+        client.disconnect();
+        return;
+      }
+      try {
+        await client.quit();
+      } catch (error) {
+        throw toCoordinationError(error, 'close the connection', server, false);
+      } finally {
+        client.disconnect();
+      }
+    },
+  };
+}
+
+/** Logs connection trouble once per distinct error (ioredis repeats it on every reconnect attempt). */
+function watchConnection(client: Redis, server: string, logger: Logger): void {
+  let lastError: string | undefined;
+  client.on('error', (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    if (message === lastError) return;
+    lastError = message;
+    logger.warn({ err: error, redis: server }, 'Redis coordination connection error; reconnecting');
+  });
+  client.on('ready', () => {
+    if (lastError !== undefined) logger.info({ redis: server }, 'Redis coordination connection restored');
+    lastError = undefined;
+  });
+}

@@ -1,0 +1,72 @@
+/**
+ * One interface over Cloud Run, Azure App Service and Kubernetes, so that /deploy never knows
+ * which cloud it talks to. An adapter instance is bound to one configured service.
+ */
+
+export type PlatformKind = 'cloudrun' | 'appservice' | 'kubernetes';
+
+export interface TrafficTarget {
+  /** Revision id (Cloud Run revision name); `latest` for the latest ready revision. */
+  revision: string;
+  percent: number;
+}
+
+export interface PlatformStatus {
+  kind: PlatformKind;
+  /** Human name: "barq-api (project p, region r)". */
+  target: string;
+  /** Current revision id (Cloud Run revision, K8s revision number, App Service deployment id). */
+  revision: string | undefined;
+  image: string | undefined;
+  /** Traffic split where the platform has one (Cloud Run). */
+  traffic?: TrafficTarget[];
+  replicas: { desired: number | undefined; ready: number | undefined };
+  ready: boolean;
+  /** The platform's own words when not ready (e.g. ProgressDeadlineExceeded, Stopped). */
+  reason?: string;
+  maintenance: boolean;
+}
+
+export interface Revision {
+  id: string;
+  image: string | undefined;
+  createdAt: Date | undefined;
+  /** Who or what caused it, where the platform knows (change-cause annotation, deployer). */
+  cause?: string;
+  /** True for the revision currently serving. */
+  current: boolean;
+}
+
+/** What an operation changed, stated plainly. */
+export interface ChangeResult {
+  action: 'rollback' | 'restart' | 'scale' | 'maintenance' | 'traffic';
+  from: string;
+  to: string;
+  /** One line for humans: "rolled back barq-api from barq-api-00042-xyz to barq-api-00041-abc". */
+  summary: string;
+  changed: boolean;
+}
+
+export interface SettleResult {
+  settled: boolean;
+  /** Why not, or the final state. */
+  detail: string;
+  waitedMs: number;
+}
+
+export interface Platform {
+  readonly kind: PlatformKind;
+  status(): Promise<PlatformStatus>;
+  /** Recent revisions, newest first. */
+  history(limit?: number): Promise<Revision[]>;
+  /** To the previous good revision, or to a given one. */
+  rollback(options?: { toRevision?: string }): Promise<ChangeResult>;
+  restart(): Promise<ChangeResult>;
+  /** To N replicas/instances; the caller checks configured bounds, adapters check again. */
+  scale(replicas: number): Promise<ChangeResult>;
+  setMaintenance(on: boolean): Promise<ChangeResult>;
+  /** The platform's own notion of done, within a deadline. */
+  waitUntilSettled(options: { timeoutMs: number; pollMs?: number }): Promise<SettleResult>;
+  /** Split traffic between revisions (Cloud Run only; others throw UnsupportedOperationError). */
+  setTraffic?(targets: TrafficTarget[]): Promise<ChangeResult>;
+}

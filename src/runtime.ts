@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Bot, createBot, type SlackCredentials } from './app.ts';
+import { type Clock, systemClock } from './clock.ts';
+import { loadConfigFile } from './config/load.ts';
+import type { Coordination } from './coordination/coordination.ts';
+import { openCoordination } from './coordination/open.ts';
+import { type Env, isLocalMode, parseEnv } from './env.ts';
+import { type SlackSimulator, startSlackSimulator } from './fakes/slack/server.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
+import type { Services } from './services.ts';
+import type { Db } from './store/db.ts';
+import { migrate } from './store/migrate.ts';
+import { openDb } from './store/open.ts';
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export interface RuntimeOptions {
+  /** Process environment (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  clock?: Clock;
+  logger?: Logger;
+  /** Redis key prefix (tests isolate with their own). */
+  keyPrefix?: string;
+  /** Postgres schema (tests isolate with their own). */
+  dbSchema?: string;
+}
+
+export interface Runtime {
+  port: number;
+  url: string;
+  services: Services;
+  bot: Bot;
+  /** Local mode only: the built-in Slack simulator and how to reach the bot. */
+  local?: LocalModeInfo & { simulator: SlackSimulator };
+  stop(): Promise<void>;
+}
+
+export interface LocalModeInfo {
+  botUrl: string;
+  signingSecret: string;
+  simulatorUrl: string;
+  teamId: string;
+  apiAppId: string;
+  defaultUserId: string;
+  defaultChannelId: string;
+}
+
+export const LOCAL_STATE_FILE = 'local-mode.json';
+
+/** Builds every part from the environment and starts the bot. `main.ts` and the e2e tests use it. */
+export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const env: Env = parseEnv(options.env ?? process.env);
+  const cwd = options.cwd ?? process.cwd();
+  const logger = options.logger ?? createLogger({ level: env.LOG_LEVEL });
+  const clock = options.clock ?? systemClock;
+  const { config, path: configPath, usedExample } = loadConfigFile(env.RUNBOOK_CONFIG, cwd);
+  logger.info(
+    { configPath, usedExample },
+    usedExample ? 'no runbook.yml: using the example config' : 'config loaded',
+  );
+
+  const dataDir = resolve(cwd, env.RUNBOOK_DATA_DIR);
+  const cleanup: (() => Promise<void>)[] = [];
+  try {
+    let simulator: SlackSimulator | undefined;
+    let slack: SlackCredentials;
+    if (isLocalMode(env)) {
+      simulator = await startSlackSimulator();
+      cleanup.unshift(() => simulator!.close());
+      slack = {
+        botToken: simulator.botToken,
+        signingSecret: randomBytes(16).toString('hex'),
+        apiUrl: simulator.apiUrl,
+      };
+    } else {
+      slack = {
+        botToken: env.SLACK_BOT_TOKEN!,
+        ...(env.SLACK_SIGNING_SECRET ? { signingSecret: env.SLACK_SIGNING_SECRET } : {}),
+        ...(env.SLACK_APP_TOKEN ? { appToken: env.SLACK_APP_TOKEN } : {}),
+        ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}),
+      };
+    }
+
+    if (!env.DATABASE_URL) mkdirSync(dataDir, { recursive: true });
+    const db: Db = await openDb({ databaseUrl: env.DATABASE_URL, dataDir, schema: options.dbSchema });
+    cleanup.unshift(() => db.close());
+    await migrate(db);
+    const coordination: Coordination = await openCoordination({
+      redisUrl: env.REDIS_URL,
+      keyPrefix: options.keyPrefix ?? 'runbook:',
+      clock,
+      logger,
+    });
+    cleanup.unshift(() => coordination.close());
+
+    const services: Services = {
+      env,
+      config,
+      clock,
+      logger,
+      metrics: createMetrics(),
+      db,
+      coordination,
+      version: VERSION,
+      startedAt: clock.now(),
+    };
+    const bot = createBot(services, slack);
+    const port = await bot.start(env.PORT);
+    cleanup.unshift(() => bot.stop());
+    const url = `http://127.0.0.1:${port}`;
+
+    let local: Runtime['local'];
+    if (simulator) {
+      const info: LocalModeInfo = {
+        botUrl: `${url}/slack/events`,
+        signingSecret: slack.signingSecret ?? '',
+        simulatorUrl: simulator.baseUrl,
+        teamId: simulator.workspace.team.id,
+        apiAppId: simulator.workspace.bot.appId,
+        defaultUserId: 'U_ALICE',
+        defaultChannelId: simulator.defaultChannelId,
+      };
+      const stateFile = join(dataDir, LOCAL_STATE_FILE);
+      mkdirSync(dataDir, { recursive: true });
+      writeFileSync(stateFile, JSON.stringify(info, null, 2));
+      cleanup.unshift(async () => rmSync(stateFile, { force: true }));
+      local = { ...info, simulator };
+      logger.info(
+        { url, simulator: simulator.baseUrl, database: db.kind, coordination: coordination.kind },
+        'local mode: no Slack credentials, running against the built-in Slack simulator. Try: npm run slack -- "/incident help"',
+      );
+    } else {
+      logger.info(
+        {
+          port,
+          mode: slack.appToken ? 'socket' : 'http',
+          database: db.kind,
+          coordination: coordination.kind,
+        },
+        'runbook bot started',
+      );
+    }
+
+    let stopped = false;
+    return {
+      port,
+      url,
+      services,
+      bot,
+      ...(local ? { local } : {}),
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await runCleanup(cleanup, logger);
+      },
+    };
+  } catch (error) {
+    await runCleanup(cleanup, logger);
+    throw error;
+  }
+}
+
+async function runCleanup(steps: (() => Promise<void>)[], logger: Logger): Promise<void> {
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      logger.error({ err: error }, 'error during shutdown');
+    }
+  }
+}

@@ -1,0 +1,21 @@
+import type { Clock } from './clock.ts';
+import type { RunbookConfig } from './config/schema.ts';
+import type { Coordination } from './coordination/coordination.ts';
+import type { Env } from './env.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+import type { Db } from './store/db.ts';
+
+/** Everything a listener may use, built once at start-up and injected (tests build their own). */
+export interface Services {
+  env: Env;
+  config: RunbookConfig;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  db: Db;
+  coordination: Coordination;
+  /** Bot version, for /health and the readiness answer. */
+  version: string;
+  startedAt: Date;
+}

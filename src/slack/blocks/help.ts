@@ -1,0 +1,19 @@
+import { Blocks, Message } from 'slack-block-builder';
+import { helpFooter, helpTitle, helpUsageLine } from '../../../templates/help.ts';
+import type { Reply, SlashCommandSpec } from '../command.ts';
+import { escapeMrkdwn } from '../escape.ts';
+
+/** The help answer: one line of usage per subcommand. */
+export function buildHelp(spec: SlashCommandSpec): Reply {
+  const lines = spec.subcommands.map((s) => helpUsageLine(spec.command, escapeMrkdwn(s.usage), s.summary));
+  const text = [`*${helpTitle(spec.command)}*`, spec.description, ...lines].join('\n');
+  const message = Message({ text })
+    .blocks(
+      Blocks.Header({ text: helpTitle(spec.command) }),
+      Blocks.Section({ text: spec.description }),
+      Blocks.Section({ text: lines.join('\n') }),
+      Blocks.Context().elements(helpFooter(spec.command)),
+    )
+    .buildToObject();
+  return { text, blocks: message.blocks ?? [] } as Reply;
+}

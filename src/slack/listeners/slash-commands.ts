@@ -1,0 +1,119 @@
+import type { AckFn, App, RespondArguments, RespondFn, SlashCommand } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { unknownSubcommand } from '../../../templates/help.ts';
+import type { Services } from '../../services.ts';
+import { closestMatches } from '../../util/closest.ts';
+import type { CommandInvocation, Reply, SlashCommandSpec, Subcommand } from '../command.ts';
+import { UserInputError } from '../errors.ts';
+
+/** Slack wants an answer within 3 s: a handler that has not acknowledged by then is acknowledged for it. */
+const AUTO_ACK_MS = 2_000;
+
+/** Splits "declare P1 Checkout down" into the subcommand word and the rest. */
+export function splitSubcommand(text: string): { word: string; args: string } {
+  const trimmed = text.trim();
+  const match = /^(\S+)\s*([\s\S]*)$/.exec(trimmed);
+  if (!match) return { word: '', args: '' };
+  return { word: (match[1] ?? '').toLowerCase(), args: (match[2] ?? '').trim() };
+}
+
+export function findSubcommand(spec: SlashCommandSpec, word: string): Subcommand | undefined {
+  return spec.subcommands.find((s) => s.name === word || s.aliases?.includes(word));
+}
+
+function userErrorReply(error: UserInputError): Reply {
+  const text = `:warning: ${error.message}${error.hint ? `\n${error.hint}` : ''}`;
+  return { text };
+}
+
+/** Registers one slash command and dispatches its subcommands. */
+export function registerSlashCommand(app: App, spec: SlashCommandSpec, services: Services): void {
+  app.command(spec.command, async ({ ack, respond, command, client }) => {
+    await dispatch(spec, services, { ack, respond, command, client });
+  });
+}
+
+interface BoltCommandArgs {
+  ack: AckFn<string | RespondArguments>;
+  respond: RespondFn;
+  command: SlashCommand;
+  client: WebClient;
+}
+
+async function dispatch(spec: SlashCommandSpec, services: Services, bolt: BoltCommandArgs): Promise<void> {
+  const { metrics } = services;
+  const started = performance.now();
+  const { word, args } = splitSubcommand(bolt.command.text ?? '');
+  const subcommand = word === '' ? findSubcommand(spec, 'help') : findSubcommand(spec, word);
+  const label = subcommand?.name ?? 'unknown';
+  const logger = services.logger.child({
+    command: spec.command,
+    subcommand: label,
+    user: bolt.command.user_id,
+    channel: bolt.command.channel_id,
+  });
+
+  let acked = false;
+  const ack = async (message?: Reply): Promise<void> => {
+    if (acked) return;
+    acked = true;
+    await (message ? bolt.ack({ response_type: 'ephemeral', ...message }) : bolt.ack());
+  };
+  const reply = async (message: Reply): Promise<void> => {
+    if (!acked) return ack(message);
+    await bolt.respond({ response_type: 'ephemeral', replace_original: false, ...message });
+  };
+
+  if (!subcommand) {
+    const names = spec.subcommands.flatMap((s) => [s.name, ...(s.aliases ?? [])]);
+    await reply({ text: unknownSubcommand(spec.command, word, closestMatches(word, names)) });
+    metrics.requests.inc({ command: spec.command, subcommand: 'unknown', outcome: 'user_error' });
+    return;
+  }
+
+  const invocation: CommandInvocation = {
+    payload: bolt.command,
+    spec,
+    command: spec.command,
+    subcommand: subcommand.name,
+    args,
+    client: bolt.client,
+    services,
+    logger,
+    ack: () => ack(),
+    reply,
+    replyInChannel: async (message) => {
+      await ack();
+      await bolt.respond({ response_type: 'in_channel', ...message });
+    },
+  };
+
+  const autoAck = setTimeout(() => {
+    ack().catch((error: unknown) => logger.error({ err: error }, 'automatic acknowledgement failed'));
+  }, AUTO_ACK_MS);
+  let outcome = 'ok';
+  try {
+    await subcommand.run(invocation);
+  } catch (error) {
+    if (error instanceof UserInputError) {
+      outcome = 'user_error';
+      await reply(userErrorReply(error));
+    } else {
+      outcome = 'error';
+      logger.error({ err: error, args }, 'slash command failed');
+      await reply({
+        text: `:x: Something went wrong running \`${spec.command} ${subcommand.name}\`. It has been logged; try again, and if it keeps failing tell the bot's operators.`,
+      }).catch((replyError: unknown) =>
+        logger.error({ err: replyError }, 'could not tell the user about a failure'),
+      );
+    }
+  } finally {
+    clearTimeout(autoAck);
+    await ack().catch((error: unknown) => logger.error({ err: error }, 'acknowledgement failed'));
+    metrics.requests.inc({ command: spec.command, subcommand: subcommand.name, outcome });
+    metrics.handlerSeconds.observe(
+      { command: spec.command, subcommand: subcommand.name },
+      (performance.now() - started) / 1000,
+    );
+  }
+}

@@ -1,0 +1,29 @@
+/** Every repository over one Queryable: the Db, or a tx inside db.transaction(). */
+import { type Clock, systemClock } from '../../clock.ts';
+import type { Queryable } from '../db.ts';
+import { ApprovalRepository } from './approvals.ts';
+import { AuditRepository } from './audit.ts';
+import { IncidentRoleRepository } from './incident-roles.ts';
+import { IncidentRepository } from './incidents.ts';
+import { OperationRepository } from './operations.ts';
+import { TimelineRepository } from './timeline.ts';
+
+export interface Repositories {
+  incidents: IncidentRepository;
+  roles: IncidentRoleRepository;
+  timeline: TimelineRepository;
+  audit: AuditRepository;
+  operations: OperationRepository;
+  approvals: ApprovalRepository;
+}
+
+export function repositories(q: Queryable, clock: Clock = systemClock): Repositories {
+  return {
+    incidents: new IncidentRepository(q, clock),
+    roles: new IncidentRoleRepository(q, clock),
+    timeline: new TimelineRepository(q, clock),
+    audit: new AuditRepository(q, clock),
+    operations: new OperationRepository(q, clock),
+    approvals: new ApprovalRepository(q, clock),
+  };
+}

@@ -1,0 +1,170 @@
+/** Incident timeline events, in the order they happened. */
+import { z } from 'zod';
+import { type Clock, systemClock } from '../../clock.ts';
+import type { Queryable } from '../db.ts';
+import { StoreError } from '../errors.ts';
+import {
+  checkOffset,
+  clampLimit,
+  date,
+  integer,
+  type JsonObject,
+  jsonObject,
+  jsonParam,
+  nullableText,
+  parseRow,
+} from './rows.ts';
+
+export const TIMELINE_KINDS = [
+  'declared',
+  'status_update',
+  'severity_change',
+  'role_change',
+  'summary_update',
+  'health_check',
+  'deploy_action',
+  'resolved',
+  'reopened',
+  'note',
+  'pinned_message',
+  'reminder',
+] as const;
+export type TimelineKind = (typeof TIMELINE_KINDS)[number];
+
+/** The actor of events the bot itself records. */
+export const BOT_ACTOR = 'bot';
+
+export interface TimelineEvent {
+  id: number;
+  incidentNumber: number;
+  at: Date;
+  /** Slack user id, or 'bot'. */
+  actor: string;
+  kind: TimelineKind;
+  text: string;
+  data: JsonObject;
+  sourceKey: string | null;
+  createdAt: Date;
+}
+
+export interface AddTimelineEventInput {
+  incidentNumber: number;
+  actor: string;
+  kind: TimelineKind;
+  text: string;
+  data?: JsonObject;
+  /** When it happened; defaults to now. */
+  at?: Date;
+  /** Dedupe key of the source, e.g. `pin:C123:1712345678.000100`: one event per source. */
+  sourceKey?: string | null;
+}
+
+export interface AddTimelineEventResult {
+  event: TimelineEvent;
+  /** False when an event with the same sourceKey existed. */
+  created: boolean;
+}
+
+const eventRow = z
+  .object({
+    id: integer,
+    incident_number: integer,
+    at: date,
+    actor: z.string(),
+    kind: z.enum(TIMELINE_KINDS),
+    text: z.string(),
+    data: jsonObject,
+    source_key: nullableText,
+    created_at: date,
+  })
+  .transform(
+    (r): TimelineEvent => ({
+      id: r.id,
+      incidentNumber: r.incident_number,
+      at: r.at,
+      actor: r.actor,
+      kind: r.kind,
+      text: r.text,
+      data: r.data,
+      sourceKey: r.source_key,
+      createdAt: r.created_at,
+    }),
+  );
+
+function toEvent(row: unknown): TimelineEvent {
+  return parseRow(eventRow, row, 'timeline_events');
+}
+
+export class TimelineRepository {
+  readonly #q: Queryable;
+  readonly #clock: Clock;
+
+  constructor(q: Queryable, clock: Clock = systemClock) {
+    this.#q = q;
+    this.#clock = clock;
+  }
+
+  /** Adds an event; with a sourceKey already recorded, returns that event instead (created: false). */
+  async add(input: AddTimelineEventInput): Promise<AddTimelineEventResult> {
+    const now = this.#clock.now();
+    const sourceKey = input.sourceKey ?? null;
+    // A concurrent removeBySourceKey can delete the conflicting row between the two statements: retry.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { rows } = await this.#q.query(
+        `INSERT INTO timeline_events (incident_number, at, actor, kind, text, data, source_key, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)
+         ON CONFLICT (source_key) DO NOTHING
+         RETURNING *`,
+        [
+          input.incidentNumber,
+          input.at ?? now,
+          input.actor,
+          input.kind,
+          input.text,
+          jsonParam(input.data ?? {}),
+          sourceKey,
+          now,
+        ],
+      );
+      if (rows[0]) return { event: toEvent(rows[0]), created: true };
+      const existing = sourceKey === null ? null : await this.findBySourceKey(sourceKey);
+      if (existing) return { event: existing, created: false };
+    }
+    throw new StoreError(
+      `timeline event with source key ${sourceKey} kept conflicting with concurrent removals; retry`,
+    );
+  }
+
+  async findBySourceKey(sourceKey: string): Promise<TimelineEvent | null> {
+    const { rows } = await this.#q.query('SELECT * FROM timeline_events WHERE source_key = $1', [sourceKey]);
+    return rows[0] ? toEvent(rows[0]) : null;
+  }
+
+  /** Removes the event recorded for this source (e.g. the 📌 was taken off); returns it, or null. */
+  async removeBySourceKey(sourceKey: string): Promise<TimelineEvent | null> {
+    const { rows } = await this.#q.query('DELETE FROM timeline_events WHERE source_key = $1 RETURNING *', [
+      sourceKey,
+    ]);
+    return rows[0] ? toEvent(rows[0]) : null;
+  }
+
+  /** Events of one incident, oldest first (by time, then insertion order). */
+  async list(
+    incidentNumber: number,
+    page: { limit?: number; offset?: number } = {},
+  ): Promise<TimelineEvent[]> {
+    const { rows } = await this.#q.query(
+      'SELECT * FROM timeline_events WHERE incident_number = $1 ORDER BY at, id LIMIT $2 OFFSET $3',
+      [incidentNumber, clampLimit(page.limit, 100), checkOffset(page.offset)],
+    );
+    return rows.map(toEvent);
+  }
+
+  async count(incidentNumber: number): Promise<number> {
+    const { rows } = await this.#q.query<{ count: number }>(
+      'SELECT count(*) AS count FROM timeline_events WHERE incident_number = $1',
+      [incidentNumber],
+    );
+    return rows[0]?.count ?? 0;
+  }
+}

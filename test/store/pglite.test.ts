@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/store/errors.ts';
+import { IN_MEMORY, openPglite, type PgliteDb } from '../../src/store/pglite.ts';
+import { openPgliteForTest } from './databases.ts';
+import { describeRepositories } from './repositories-suite.ts';
+
+describeRepositories('pglite', openPgliteForTest);
+
+describe('openPglite', () => {
+  let db: PgliteDb;
+  beforeAll(async () => {
+    db = await openPglite(IN_MEMORY);
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+
+  it('refuses a query on the Db from inside its own transaction instead of deadlocking', async () => {
+    expect(db.dataDir).toBe(IN_MEMORY);
+    const error = await db
+      .transaction(async (tx) => {
+        await tx.query('SELECT 1');
+        return db.query('SELECT 2');
+      })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error.message).toContain('use the tx argument');
+    await expect(db.transaction(() => db.transaction(async () => 1))).rejects.toThrow(/deadlock/);
+    expect((await db.query('SELECT 3 AS n')).rows).toEqual([{ n: 3 }]);
+  });
+
+  it('runs concurrent transactions one at a time, each seeing the previous one', async () => {
+    await db.query('CREATE TABLE counter (n integer NOT NULL)');
+    await db.query('INSERT INTO counter (n) VALUES (0)');
+    await Promise.all(
+      Array.from({ length: 10 }, () =>
+        db.transaction(async (tx) => {
+          const { rows } = await tx.query<{ n: number }>('SELECT n FROM counter');
+          await tx.query('UPDATE counter SET n = $1', [(rows[0]?.n ?? 0) + 1]);
+        }),
+      ),
+    );
+    expect((await db.query('SELECT n FROM counter')).rows).toEqual([{ n: 10 }]);
+  });
+});
