@@ -8,12 +8,15 @@ import type { Coordination } from './coordination/coordination.ts';
 import { openCoordination } from './coordination/open.ts';
 import { type Env, isLocalMode, parseEnv } from './env.ts';
 import { type SlackSimulator, startSlackSimulator } from './fakes/slack/server.ts';
+import { HealthService } from './health/service.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
+import { PlatformRegistry } from './platform/factory.ts';
 import type { Services } from './services.ts';
 import type { Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { openDb } from './store/open.ts';
+import { repositories } from './store/repositories/index.ts';
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -107,6 +110,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       metrics: createMetrics(),
       db,
       coordination,
+      repos: repositories(db, clock),
+      health: new HealthService({ config, clock, logger, env: options.env ?? process.env }),
+      platforms: new PlatformRegistry(config.services, logger),
       version: VERSION,
       startedAt: clock.now(),
     };

@@ -2,9 +2,12 @@ import type { Clock } from './clock.ts';
 import type { RunbookConfig } from './config/schema.ts';
 import type { Coordination } from './coordination/coordination.ts';
 import type { Env } from './env.ts';
+import type { HealthService } from './health/service.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
+import type { PlatformRegistry } from './platform/factory.ts';
 import type { Db } from './store/db.ts';
+import type { Repositories } from './store/repositories/index.ts';
 
 /** Everything a listener may use, built once at start-up and injected (tests build their own). */
 export interface Services {
@@ -15,6 +18,10 @@ export interface Services {
   metrics: Metrics;
   db: Db;
   coordination: Coordination;
+  /** Repositories over the Db (use `repositories(tx)` inside a transaction). */
+  repos: Repositories;
+  health: HealthService;
+  platforms: PlatformRegistry;
   /** Bot version, for /health and the readiness answer. */
   version: string;
   startedAt: Date;

@@ -1,13 +1,13 @@
 /** Incidents: the INC-n records, numbered gap-free. */
 import { z } from 'zod';
 import { type Clock, systemClock } from '../../clock.ts';
+import { INCIDENT_STATUSES, type IncidentStatus } from '../../incidents/status.ts';
 import type { Queryable } from '../db.ts';
 import { StoreError } from '../errors.ts';
 import { inTransaction } from '../transaction.ts';
 import { date, integer, nullableDate, nullableText, parseRow } from './rows.ts';
 
-export const INCIDENT_STATUSES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
-export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+export { INCIDENT_STATUSES, type IncidentStatus };
 
 /** A Slack message: channel id and ts. */
 export interface SlackMessageRef {

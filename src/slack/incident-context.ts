@@ -1,0 +1,36 @@
+import { notInIncident } from '../../templates/incident.ts';
+import type { Services } from '../services.ts';
+import { type Incident, parseIncidentId } from '../store/repositories/incidents.ts';
+import { UserInputError } from './errors.ts';
+
+/**
+ * The incident a command is about: named first in the arguments (`INC-42`), else the incident whose
+ * channel the command was typed in. Returns the rest of the arguments.
+ */
+export async function findIncidentFor(
+  services: Services,
+  where: { channelId: string; args: string },
+): Promise<{ incident: Incident | null; rest: string }> {
+  const [first = '', ...others] = where.args.split(/\s+/);
+  const named = /^inc-\d+$/i.test(first) ? parseIncidentId(first) : null;
+  if (named !== null) {
+    const incident = await services.repos.incidents.get(named);
+    if (!incident)
+      throw new UserInputError(
+        `There is no incident ${first.toUpperCase()}.`,
+        '`/incident list` shows the open ones.',
+      );
+    return { incident, rest: others.join(' ') };
+  }
+  return { incident: await services.repos.incidents.findByChannel(where.channelId), rest: where.args };
+}
+
+/** Like findIncidentFor, but a command used outside an incident gets a clear answer. */
+export async function requireIncident(
+  services: Services,
+  where: { channelId: string; args: string; command: string },
+): Promise<{ incident: Incident; rest: string }> {
+  const { incident, rest } = await findIncidentFor(services, where);
+  if (!incident) throw new UserInputError(notInIncident(where.command));
+  return { incident, rest };
+}
