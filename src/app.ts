@@ -7,7 +7,11 @@ import { incidentCommand } from '../commands/incident/index.ts';
 import { httpRoutes } from './http/routes.ts';
 import type { Services } from './services.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
+import { registerHealthActions } from './slack/listeners/health-actions.ts';
+import { registerIncidentActions } from './slack/listeners/incident-actions.ts';
+import { registerReactionEvents } from './slack/listeners/reaction-events.ts';
 import { registerSlashCommand } from './slack/listeners/slash-commands.ts';
+import { registerTimelineActions } from './slack/listeners/timeline-actions.ts';
 
 export interface SlackCredentials {
   botToken: string;
@@ -51,6 +55,10 @@ export function createBot(services: Services, slack: SlackCredentials): Bot {
 
   registerSlashCommand(app, incidentCommand, services);
   registerSlashCommand(app, deployCommand, services);
+  registerHealthActions(app, services);
+  registerIncidentActions(app, services);
+  registerReactionEvents(app, services);
+  registerTimelineActions(app, services);
 
   return {
     app,

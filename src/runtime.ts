@@ -6,6 +6,7 @@ import { type Clock, systemClock } from './clock.ts';
 import { loadConfigFile } from './config/load.ts';
 import type { Coordination } from './coordination/coordination.ts';
 import { openCoordination } from './coordination/open.ts';
+import { startTimerLoop } from './coordination/timer-loop.ts';
 import { type Env, isLocalMode, parseEnv } from './env.ts';
 import { type SlackSimulator, startSlackSimulator } from './fakes/slack/server.ts';
 import { HealthService } from './health/service.ts';
@@ -13,6 +14,9 @@ import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { PlatformRegistry } from './platform/factory.ts';
 import type { Services } from './services.ts';
+import { HealthWatches } from './slack/health-watches.ts';
+import { archiveTimerHandler } from './slack/incidents/archive.ts';
+import { ARCHIVE_TIMER_KIND } from './slack/incidents/flows.ts';
 import type { Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { openDb } from './store/open.ts';
@@ -55,6 +59,9 @@ export interface LocalModeInfo {
 }
 
 export const LOCAL_STATE_FILE = 'local-mode.json';
+
+/** How often due timers (incident channel archiving, …) are polled. */
+const TIMER_POLL_MS = 500;
 
 /** Builds every part from the environment and starts the bot. `main.ts` and the e2e tests use it. */
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
@@ -112,6 +119,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       coordination,
       repos: repositories(db, clock),
       health: new HealthService({ config, clock, logger, env: options.env ?? process.env }),
+      healthWatches: new HealthWatches(logger),
       platforms: new PlatformRegistry(config.services, logger),
       version: VERSION,
       startedAt: clock.now(),
@@ -119,6 +127,18 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const bot = createBot(services, slack);
     const port = await bot.start(env.PORT);
     cleanup.unshift(() => bot.stop());
+    const timers = startTimerLoop({
+      coordination,
+      clock,
+      intervalMs: TIMER_POLL_MS,
+      logger,
+      handlers: {
+        [ARCHIVE_TIMER_KIND]: archiveTimerHandler({ client: bot.app.client, services, logger }),
+      },
+    });
+    cleanup.unshift(() => timers.stop());
+    // Before the bot stops: watches say in their message that they stopped.
+    cleanup.unshift(() => services.healthWatches.stopAll());
     const url = `http://127.0.0.1:${port}`;
 
     let local: Runtime['local'];

@@ -6,6 +6,7 @@ import type { HealthService } from './health/service.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { PlatformRegistry } from './platform/factory.ts';
+import type { HealthWatches } from './slack/health-watches.ts';
 import type { Db } from './store/db.ts';
 import type { Repositories } from './store/repositories/index.ts';
 
@@ -21,6 +22,8 @@ export interface Services {
   /** Repositories over the Db (use `repositories(tx)` inside a transaction). */
   repos: Repositories;
   health: HealthService;
+  /** Health watches running in this process (`/deploy health --watch`); stopped at shutdown. */
+  healthWatches: HealthWatches;
   platforms: PlatformRegistry;
   /** Bot version, for /health and the readiness answer. */
   version: string;

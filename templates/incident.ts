@@ -88,3 +88,50 @@ export const notInIncident = (command: string): string =>
 
 export const reopened = (f: { id: string; actor: string }): string =>
   `:leftwards_arrow_with_hook: ${f.id} reopened by ${f.actor}.`;
+
+// ---------------------------------------------------------------- core flows (declare, update, resolve)
+
+const RETRY_HINT: Record<string, string> = {
+  name_taken: 'every channel name tried was taken',
+  ratelimited: 'Slack rate-limited the bot; try again in a minute',
+  restricted_action: 'the workspace does not let the bot do this',
+  missing_scope: 'the bot lacks a Slack permission (scope) for this',
+  not_in_channel: 'the bot is not a member of that channel; invite it',
+  channel_not_found: 'the bot cannot see that channel; invite it',
+};
+
+/** What could not be done in Slack, for the user (the incident itself is recorded). */
+export const slackStepsFailed = (f: {
+  id: string;
+  failures: readonly { step: string; error: string }[];
+}): string =>
+  [
+    `:warning: ${f.id} is recorded, but the bot could not do everything in Slack:`,
+    ...f.failures.map(
+      (x) => `• could not ${x.step} (\`${x.error}\`${RETRY_HINT[x.error] ? `: ${RETRY_HINT[x.error]}` : ''})`,
+    ),
+    'Do these by hand, or ask the bot operators to check its Slack permissions.',
+  ].join('\n');
+
+export const declaredReply = (f: { id: string; where: string }): string =>
+  `:rotating_light: ${f.id} declared. Follow it in ${f.where}.`;
+
+export const alreadyDeclared = (f: { id: string; where: string }): string =>
+  `${f.id} was already declared from this request; it lives in ${f.where}.`;
+
+export const announcementLink = (f: { channel: string }): string => `Incident channel: ${f.channel}`;
+
+export const updatePosted = (f: { id: string }): string => `:white_check_mark: Update posted for ${f.id}.`;
+
+export const resolvedReply = (f: { id: string }): string => `:white_check_mark: ${f.id} resolved.`;
+
+export const archiveNotice = (f: { id: string; when: string }): string =>
+  `This channel will be archived ${f.when} (${f.id} is resolved; reopening it cancels the archive).`;
+
+export const severityReasonMissing =
+  'Give a reason for the change, e.g. `/incident severity P0 checkout is completely down`.';
+
+export const listEmpty = ':white_check_mark: No open incidents.';
+
+export const declareNotAllowedHere = (channels: readonly string[]): string =>
+  `Incidents are declared in ${channels.join(', ')}. Run \`/incident declare\` there.`;

@@ -1,9 +1,33 @@
 import type { SlashCommandSpec } from '../../src/slack/command.ts';
 import { help } from '../help.ts';
+import { declare } from './declare.ts';
+import { incidentHealth } from './health.ts';
+import { list } from './list.ts';
+import { note } from './note.ts';
+import { reopen } from './reopen.ts';
+import { resolve } from './resolve.ts';
+import { role } from './role.ts';
+import { severity } from './severity.ts';
+import { status } from './status.ts';
+import { timeline } from './timeline.ts';
+import { update } from './update.ts';
 
 /** `/incident`: declare and run incidents. */
 export const incidentCommand: SlashCommandSpec = {
   command: '/incident',
   description: 'Declare and run incidents: severity, roles, status updates, timeline and resolution.',
-  subcommands: [help],
+  subcommands: [
+    help,
+    declare,
+    update,
+    status,
+    list,
+    role,
+    severity,
+    resolve,
+    reopen,
+    incidentHealth,
+    note,
+    timeline,
+  ],
 };

@@ -1,6 +1,7 @@
 import type { AckFn, App, RespondArguments, RespondFn, SlashCommand } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { unknownSubcommand } from '../../../templates/help.ts';
+import type { Logger } from '../../logger.ts';
 import type { Services } from '../../services.ts';
 import { closestMatches } from '../../util/closest.ts';
 import type { CommandInvocation, Reply, SlashCommandSpec, Subcommand } from '../command.ts';
@@ -46,12 +47,16 @@ async function dispatch(spec: SlashCommandSpec, services: Services, bolt: BoltCo
   const { word, args } = splitSubcommand(bolt.command.text ?? '');
   const subcommand = word === '' ? findSubcommand(spec, 'help') : findSubcommand(spec, word);
   const label = subcommand?.name ?? 'unknown';
-  const logger = services.logger.child({
-    command: spec.command,
-    subcommand: label,
-    user: bolt.command.user_id,
-    channel: bolt.command.channel_id,
-  });
+  // Made on first use: a pino child serialises its bindings through the redaction when it is created,
+  // which would cost every command before its ack although most never log.
+  let childLogger: Logger | undefined;
+  const logger = (): Logger =>
+    (childLogger ??= services.logger.child({
+      command: spec.command,
+      subcommand: label,
+      user: bolt.command.user_id,
+      channel: bolt.command.channel_id,
+    }));
 
   let acked = false;
   const ack = async (message?: Reply): Promise<void> => {
@@ -79,7 +84,9 @@ async function dispatch(spec: SlashCommandSpec, services: Services, bolt: BoltCo
     args,
     client: bolt.client,
     services,
-    logger,
+    get logger() {
+      return logger();
+    },
     ack: () => ack(),
     reply,
     replyInChannel: async (message) => {
@@ -89,7 +96,7 @@ async function dispatch(spec: SlashCommandSpec, services: Services, bolt: BoltCo
   };
 
   const autoAck = setTimeout(() => {
-    ack().catch((error: unknown) => logger.error({ err: error }, 'automatic acknowledgement failed'));
+    ack().catch((error: unknown) => logger().error({ err: error }, 'automatic acknowledgement failed'));
   }, AUTO_ACK_MS);
   let outcome = 'ok';
   try {
@@ -100,16 +107,16 @@ async function dispatch(spec: SlashCommandSpec, services: Services, bolt: BoltCo
       await reply(userErrorReply(error));
     } else {
       outcome = 'error';
-      logger.error({ err: error, args }, 'slash command failed');
+      logger().error({ err: error, args }, 'slash command failed');
       await reply({
         text: `:x: Something went wrong running \`${spec.command} ${subcommand.name}\`. It has been logged; try again, and if it keeps failing tell the bot's operators.`,
       }).catch((replyError: unknown) =>
-        logger.error({ err: replyError }, 'could not tell the user about a failure'),
+        logger().error({ err: replyError }, 'could not tell the user about a failure'),
       );
     }
   } finally {
     clearTimeout(autoAck);
-    await ack().catch((error: unknown) => logger.error({ err: error }, 'acknowledgement failed'));
+    await ack().catch((error: unknown) => logger().error({ err: error }, 'acknowledgement failed'));
     metrics.requests.inc({ command: spec.command, subcommand: subcommand.name, outcome });
     metrics.handlerSeconds.observe(
       { command: spec.command, subcommand: subcommand.name },

@@ -1,0 +1,28 @@
+import type { Subcommand } from '../../src/slack/command.ts';
+import { requireIncident } from '../../src/slack/incident-context.ts';
+import { requireAffectedServices, runIncidentHealthCheck } from '../../src/slack/incident-health.ts';
+
+/**
+ * `/incident health [INC-42]`: checks the incident's affected services, posts the result in its
+ * channel and records it on the timeline.
+ */
+export const incidentHealth: Subcommand = {
+  name: 'health',
+  usage: 'health [INC-42]',
+  summary: "check the health of the incident's affected services and post it in the channel",
+  async run(invocation) {
+    const { incident } = await requireIncident(invocation.services, {
+      channelId: invocation.payload.channel_id,
+      args: invocation.args,
+      command: '/incident health',
+    });
+    requireAffectedServices(incident);
+    await invocation.ack();
+    await runIncidentHealthCheck(
+      invocation.services,
+      invocation.client,
+      incident,
+      invocation.payload.user_id,
+    );
+  },
+};

@@ -1,0 +1,34 @@
+import { escapeOneLine } from '../../src/slack/blocks/timeline.ts';
+import type { Subcommand } from '../../src/slack/command.ts';
+import { UserInputError } from '../../src/slack/errors.ts';
+import { requireIncident } from '../../src/slack/incident-context.ts';
+import { incidentId } from '../../src/store/repositories/incidents.ts';
+
+/** `note [INC-n] <text>`: adds a note, with its author and UTC time, to the incident's timeline. */
+export const note: Subcommand = {
+  name: 'note',
+  usage: 'note [INC-42] <what happened>',
+  summary: "add a note to the incident's timeline",
+  async run({ payload, args, services, reply }) {
+    const { incident, rest } = await requireIncident(services, {
+      channelId: payload.channel_id,
+      args,
+      command: '/incident note',
+    });
+    const text = rest.trim();
+    const id = incidentId(incident.number);
+    if (text === '') {
+      throw new UserInputError(
+        'A note needs some text.',
+        `Usage: \`/incident note ${id} <what happened>\`, e.g. \`/incident note ${id} Failed over to the replica\`.`,
+      );
+    }
+    await services.repos.timeline.add({
+      incidentNumber: incident.number,
+      actor: payload.user_id,
+      kind: 'note',
+      text,
+    });
+    await reply({ text: `:spiral_note_pad: Added to ${id}'s timeline: ${escapeOneLine(text, 500)}` });
+  },
+};

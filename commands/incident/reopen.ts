@@ -1,0 +1,25 @@
+import type { Subcommand } from '../../src/slack/command.ts';
+import { requireIncident } from '../../src/slack/incident-context.ts';
+import { slackContext } from '../../src/slack/incidents/command-helpers.ts';
+import { outcomeText, reopenFlow } from '../../src/slack/incidents/flows.ts';
+import { incidentId } from '../../src/store/repositories/incidents.ts';
+
+/** `reopen`: a resolved incident goes back to investigating. */
+export const reopen: Subcommand = {
+  name: 'reopen',
+  usage: 'reopen [INC-42]',
+  summary: 'reopen a resolved incident',
+  async run(invocation) {
+    const { services, payload } = invocation;
+    const { incident } = await requireIncident(services, {
+      channelId: payload.channel_id,
+      args: invocation.args,
+      command: '/incident reopen',
+    });
+    await invocation.ack();
+    const outcome = await reopenFlow(slackContext(invocation), incident.number, payload.user_id);
+    await invocation.reply({
+      text: outcomeText(outcome.incident, `${incidentId(incident.number)} reopened.`, outcome.failures),
+    });
+  },
+};

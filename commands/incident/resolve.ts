@@ -1,0 +1,29 @@
+import { buildResolveModal } from '../../src/slack/blocks/incident-resolve-modal.ts';
+import type { Subcommand } from '../../src/slack/command.ts';
+import { UserInputError } from '../../src/slack/errors.ts';
+import { requireIncident } from '../../src/slack/incident-context.ts';
+import { openModal } from '../../src/slack/incidents/command-helpers.ts';
+import { incidentId } from '../../src/store/repositories/incidents.ts';
+
+/** `resolve`: opens the resolve modal (resolution, root cause). */
+export const resolve: Subcommand = {
+  name: 'resolve',
+  aliases: ['close'],
+  usage: 'resolve [INC-42]',
+  summary: 'resolve the incident (a form: resolution and root cause)',
+  async run(invocation) {
+    const { services, payload } = invocation;
+    const { incident } = await requireIncident(services, {
+      channelId: payload.channel_id,
+      args: invocation.args,
+      command: '/incident resolve',
+    });
+    if (incident.status === 'resolved') {
+      throw new UserInputError(`${incidentId(incident.number)} is already resolved.`);
+    }
+    await openModal(
+      invocation,
+      buildResolveModal({ incident, metadata: { n: incident.number, c: payload.channel_id } }),
+    );
+  },
+};

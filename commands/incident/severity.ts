@@ -1,0 +1,50 @@
+import { buildSeverityModal } from '../../src/slack/blocks/incident-severity-modal.ts';
+import type { Subcommand } from '../../src/slack/command.ts';
+import { UserInputError } from '../../src/slack/errors.ts';
+import { requireIncident } from '../../src/slack/incident-context.ts';
+import { openModal, slackContext } from '../../src/slack/incidents/command-helpers.ts';
+import { outcomeText, severityFlow } from '../../src/slack/incidents/flows.ts';
+import { incidentId } from '../../src/store/repositories/incidents.ts';
+import { severityReasonMissing } from '../../templates/incident.ts';
+
+/** `severity P0 <reason>`: changes the severity, with a reason (no text: a form). */
+export const severity: Subcommand = {
+  name: 'severity',
+  aliases: ['sev'],
+  usage: 'severity [INC-42] <P0-P3> <reason>',
+  summary: 'change the severity (a reason is required)',
+  async run(invocation) {
+    const { services, payload } = invocation;
+    const { incident, rest } = await requireIncident(services, {
+      channelId: payload.channel_id,
+      args: invocation.args,
+      command: '/incident severity',
+    });
+    const [level = '', ...reasonWords] = rest.split(/\s+/).filter(Boolean);
+    if (level === '') {
+      await openModal(
+        invocation,
+        buildSeverityModal({
+          incident,
+          severities: services.config.severities,
+          metadata: { n: incident.number, c: payload.channel_id },
+        }),
+      );
+      return;
+    }
+    const reason = reasonWords.join(' ');
+    if (reason === '') throw new UserInputError(severityReasonMissing);
+    await invocation.ack();
+    const outcome = await severityFlow(slackContext(invocation), incident.number, {
+      actor: payload.user_id,
+      severity: level,
+      reason,
+    });
+    const id = incidentId(incident.number);
+    await invocation.reply({
+      text: outcome.changed
+        ? outcomeText(outcome.incident, `${id} is now ${outcome.incident.severity}.`, outcome.failures)
+        : `${id} already is ${outcome.incident.severity}.`,
+    });
+  },
+};

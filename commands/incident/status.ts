@@ -1,0 +1,20 @@
+import type { Subcommand } from '../../src/slack/command.ts';
+import { requireIncident } from '../../src/slack/incident-context.ts';
+import { headlineFor } from '../../src/slack/incidents/incident-slack.ts';
+
+/** `status`: the incident's headline (current state), privately. */
+export const status: Subcommand = {
+  name: 'status',
+  aliases: ['show'],
+  usage: 'status [INC-42]',
+  summary: "show the incident's current state",
+  async run(invocation) {
+    const { services, payload } = invocation;
+    const { incident } = await requireIncident(services, {
+      channelId: payload.channel_id,
+      args: invocation.args,
+      command: '/incident status',
+    });
+    await invocation.reply(await headlineFor(services, incident));
+  },
+};

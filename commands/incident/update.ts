@@ -1,0 +1,33 @@
+import { buildUpdateModal } from '../../src/slack/blocks/incident-update-modal.ts';
+import type { Subcommand } from '../../src/slack/command.ts';
+import { UserInputError } from '../../src/slack/errors.ts';
+import { requireIncident } from '../../src/slack/incident-context.ts';
+import { openModal } from '../../src/slack/incidents/command-helpers.ts';
+import { incidentService } from '../../src/slack/incidents/incident-slack.ts';
+import { incidentId } from '../../src/store/repositories/incidents.ts';
+
+/** `update`: opens the status update modal (status, impact, next step, next update). */
+export const update: Subcommand = {
+  name: 'update',
+  usage: 'update [INC-42]',
+  summary: 'post a status update (a form)',
+  async run(invocation) {
+    const { services, payload } = invocation;
+    const { incident } = await requireIncident(services, {
+      channelId: payload.channel_id,
+      args: invocation.args,
+      command: '/incident update',
+    });
+    if (incident.status === 'resolved') {
+      throw new UserInputError(
+        `${incidentId(incident.number)} is resolved.`,
+        `Reopen it first: \`/incident reopen ${incidentId(incident.number)}\`.`,
+      );
+    }
+    const cadenceMs = incidentService(services).severity(incident.severity).updateCadence;
+    await openModal(
+      invocation,
+      buildUpdateModal({ incident, cadenceMs, metadata: { n: incident.number, c: payload.channel_id } }),
+    );
+  },
+};

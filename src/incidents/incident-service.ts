@@ -1,0 +1,366 @@
+/**
+ * The incident response as a Slack-free domain service: declare, post updates, change severity,
+ * assign roles, resolve and reopen. Each action runs in one transaction over the repositories and
+ * records its timeline event (UTC time and actor).
+ */
+import { addMilliseconds } from 'date-fns';
+import type { Clock } from '../clock.ts';
+import type { RunbookConfig, SeverityConfig } from '../config/schema.ts';
+import type { Db, Queryable } from '../store/db.ts';
+import type { IncidentRole } from '../store/repositories/incident-roles.ts';
+import { type Incident, incidentId } from '../store/repositories/incidents.ts';
+import { type Repositories, repositories } from '../store/repositories/index.ts';
+import { IncidentInputError, IncidentNotFoundError, IncidentStateError, UnknownRoleError } from './errors.ts';
+import { parseSeverity } from './severity.ts';
+import { type IncidentStatus, OPEN_STATUSES } from './status.ts';
+
+export const COMMANDER_ROLE = 'commander';
+
+/** Short names people type for the default roles. */
+const ROLE_ALIASES: Record<string, string> = {
+  ic: 'commander',
+  comms: 'communications lead',
+  'comms lead': 'communications lead',
+  notes: 'scribe',
+};
+
+export interface DeclareInput {
+  title: string;
+  /** A severity word (`p1`, `sev1`, `P1`); unknown ones throw UnknownSeverityError. */
+  severity: string;
+  declaredBy: string;
+  /** Defaults to the declarer. */
+  commander?: string;
+  affectedServices?: readonly string[];
+  summary?: string | null;
+  impact?: string | null;
+  /** Same key twice returns the first incident (double submits, retries). */
+  dedupeKey?: string | null;
+}
+
+export interface DeclareOutcome {
+  incident: Incident;
+  /** False when the dedupe key matched an incident declared before. */
+  created: boolean;
+}
+
+export interface UpdateInput {
+  actor: string;
+  status: IncidentStatus;
+  impact?: string | null;
+  nextStep?: string | null;
+  /** When the next update is due; default now + the severity's update cadence. */
+  nextUpdateAt?: Date;
+}
+
+export interface UpdateOutcome {
+  incident: Incident;
+  previousStatus: IncidentStatus;
+  nextStep: string | null;
+}
+
+export interface SeverityChangeOutcome {
+  incident: Incident;
+  from: string;
+  /** False when the incident already had this severity (nothing recorded). */
+  changed: boolean;
+}
+
+export interface RoleOutcome {
+  incident: Incident;
+  role: string;
+  previousUserId: string | null;
+  changed: boolean;
+}
+
+export interface ResolveInput {
+  actor: string;
+  resolution: string;
+  rootCause?: string | null;
+}
+
+const MAX_TITLE = 5_000;
+
+type LockingRepositories = Repositories & { tx: Queryable };
+
+function required(text: string | undefined | null, what: string): string {
+  const value = (text ?? '').trim();
+  if (value === '') throw new IncidentInputError(`${what} cannot be empty.`);
+  return value;
+}
+
+function optional(text: string | undefined | null): string | null {
+  const value = (text ?? '').trim();
+  return value === '' ? null : value;
+}
+
+export class IncidentService {
+  readonly #db: Db;
+  readonly #clock: Clock;
+  readonly #config: RunbookConfig;
+
+  constructor(options: { db: Db; clock: Clock; config: RunbookConfig }) {
+    this.#db = options.db;
+    this.#clock = options.clock;
+    this.#config = options.config;
+  }
+
+  /** The severity level of the config by its name (falls back to tolerant parsing). */
+  severity(name: string): SeverityConfig {
+    return parseSeverity(name, this.#config.severities);
+  }
+
+  /** The configured roles, matched tolerantly: `Commander`, `comms`, `communications lead`. */
+  role(word: string): string {
+    const roles = this.#config.incidents.roles;
+    const typed = word
+      .trim()
+      .toLowerCase()
+      .replace(/[_-]+/g, ' ')
+      .replace(/^incident /, '');
+    const w = ROLE_ALIASES[typed] ?? typed;
+    const found =
+      roles.find((r) => r.toLowerCase() === w) ??
+      roles.find((r) => r.toLowerCase().startsWith(w) && w.length >= 3) ??
+      roles.find((r) =>
+        r
+          .toLowerCase()
+          .split(/\s+/)
+          .some((part) => part.startsWith(w) && w.length >= 3),
+      );
+    if (!found) throw new UnknownRoleError(word, roles);
+    return found;
+  }
+
+  /** When the next update is due after `from`, by the severity's update cadence. */
+  nextUpdateDue(severity: string, from: Date = this.#clock.now()): Date {
+    return addMilliseconds(from, this.severity(severity).updateCadence);
+  }
+
+  async get(number: number): Promise<Incident> {
+    const incident = await repositories(this.#db, this.#clock).incidents.get(number);
+    if (!incident) throw new IncidentNotFoundError(number);
+    return incident;
+  }
+
+  listOpen(): Promise<Incident[]> {
+    return repositories(this.#db, this.#clock).incidents.listOpen();
+  }
+
+  roles(number: number): Promise<IncidentRole[]> {
+    return repositories(this.#db, this.#clock).roles.list(number);
+  }
+
+  async declare(input: DeclareInput): Promise<DeclareOutcome> {
+    const title = required(input.title, 'The title').slice(0, MAX_TITLE);
+    const severity = parseSeverity(input.severity, this.#config.severities);
+    const commander = input.commander ?? input.declaredBy;
+    const now = this.#clock.now();
+    return this.#tx(async (repos) => {
+      const { incident, created } = await repos.incidents.declare({
+        title,
+        severity: severity.name,
+        declaredBy: input.declaredBy,
+        commander,
+        affectedServices: input.affectedServices ?? [],
+        summary: optional(input.summary),
+        impact: optional(input.impact),
+        startedAt: now,
+        nextUpdateDueAt: addMilliseconds(now, severity.updateCadence),
+        dedupeKey: input.dedupeKey ?? null,
+      });
+      if (!created) return { incident, created };
+      await repos.roles.assign({
+        incidentNumber: incident.number,
+        role: COMMANDER_ROLE,
+        userId: commander,
+        assignedBy: input.declaredBy,
+      });
+      await repos.timeline.add({
+        incidentNumber: incident.number,
+        actor: input.declaredBy,
+        kind: 'declared',
+        at: now,
+        text: `${incidentId(incident.number)} declared as ${severity.name}: ${title}`,
+        data: { severity: severity.name, commander, affectedServices: [...(input.affectedServices ?? [])] },
+      });
+      return { incident, created };
+    });
+  }
+
+  async postUpdate(number: number, input: UpdateInput): Promise<UpdateOutcome> {
+    if (!OPEN_STATUSES.includes(input.status)) {
+      throw new IncidentInputError(
+        'An update sets the status to investigating, identified or monitoring; resolve the incident to close it.',
+      );
+    }
+    const now = this.#clock.now();
+    return this.#tx(async (repos) => {
+      const current = await this.#lockOpen(repos, number, 'post an update to');
+      const nextUpdateDueAt = input.nextUpdateAt ?? this.nextUpdateDue(current.severity, now);
+      const impact = optional(input.impact);
+      const nextStep = optional(input.nextStep);
+      const incident = await repos.incidents.update(number, {
+        status: input.status,
+        ...(impact !== null ? { impact } : {}),
+        lastUpdateAt: now,
+        nextUpdateDueAt,
+      });
+      if (!incident) throw new IncidentNotFoundError(number);
+      await repos.timeline.add({
+        incidentNumber: number,
+        actor: input.actor,
+        kind: 'status_update',
+        at: now,
+        text: `Status ${input.status}${impact ? `. Impact: ${impact}` : ''}${nextStep ? `. Next: ${nextStep}` : ''}`,
+        data: {
+          from: current.status,
+          to: input.status,
+          impact,
+          nextStep,
+          nextUpdateDueAt: nextUpdateDueAt.toISOString(),
+        },
+      });
+      return { incident, previousStatus: current.status, nextStep };
+    });
+  }
+
+  async changeSeverity(
+    number: number,
+    input: { actor: string; severity: string; reason: string },
+  ): Promise<SeverityChangeOutcome> {
+    const severity = parseSeverity(input.severity, this.#config.severities);
+    const reason = required(input.reason, 'The reason for the severity change');
+    const now = this.#clock.now();
+    return this.#tx(async (repos) => {
+      const current = await this.#lockOpen(repos, number, 'change the severity of');
+      if (current.severity === severity.name)
+        return { incident: current, from: current.severity, changed: false };
+      // The next update is due by the new cadence when that comes sooner.
+      const byNewCadence = addMilliseconds(current.lastUpdateAt ?? current.startedAt, severity.updateCadence);
+      const nextUpdateDueAt =
+        current.nextUpdateDueAt && current.nextUpdateDueAt < byNewCadence
+          ? current.nextUpdateDueAt
+          : byNewCadence;
+      const incident = await repos.incidents.update(number, { severity: severity.name, nextUpdateDueAt });
+      if (!incident) throw new IncidentNotFoundError(number);
+      await repos.timeline.add({
+        incidentNumber: number,
+        actor: input.actor,
+        kind: 'severity_change',
+        at: now,
+        text: `Severity ${current.severity} → ${severity.name}: ${reason}`,
+        data: { from: current.severity, to: severity.name, reason },
+      });
+      return { incident, from: current.severity, changed: true };
+    });
+  }
+
+  async assignRole(
+    number: number,
+    input: { actor: string; role: string; userId: string },
+  ): Promise<RoleOutcome> {
+    const role = this.role(input.role);
+    const now = this.#clock.now();
+    return this.#tx(async (repos) => {
+      const current = await this.#lock(repos, number);
+      const { previousUserId } = await repos.roles.assign({
+        incidentNumber: number,
+        role,
+        userId: input.userId,
+        assignedBy: input.actor,
+      });
+      const changed = previousUserId !== input.userId;
+      let incident = current;
+      if (role === COMMANDER_ROLE && current.commander !== input.userId) {
+        incident = (await repos.incidents.update(number, { commander: input.userId })) ?? current;
+      }
+      if (changed) {
+        await repos.timeline.add({
+          incidentNumber: number,
+          actor: input.actor,
+          kind: 'role_change',
+          at: now,
+          text: `<@${input.userId}> is ${role}${previousUserId ? ` (was <@${previousUserId}>)` : ''}`,
+          data: { role, userId: input.userId, previousUserId },
+        });
+      }
+      return { incident, role, previousUserId, changed };
+    });
+  }
+
+  async resolve(number: number, input: ResolveInput): Promise<Incident> {
+    const resolution = required(input.resolution, 'The resolution');
+    const rootCause = optional(input.rootCause);
+    const now = this.#clock.now();
+    return this.#tx(async (repos) => {
+      await this.#lockOpen(repos, number, 'resolve');
+      const incident = await repos.incidents.update(number, {
+        status: 'resolved',
+        resolvedAt: now,
+        resolution,
+        rootCause,
+        lastUpdateAt: now,
+        nextUpdateDueAt: null,
+      });
+      if (!incident) throw new IncidentNotFoundError(number);
+      await repos.timeline.add({
+        incidentNumber: number,
+        actor: input.actor,
+        kind: 'resolved',
+        at: now,
+        text: `Resolved: ${resolution}${rootCause ? `. Root cause: ${rootCause}` : ''}`,
+        data: { resolution, rootCause },
+      });
+      return incident;
+    });
+  }
+
+  async reopen(number: number, input: { actor: string }): Promise<Incident> {
+    const now = this.#clock.now();
+    return this.#tx(async (repos) => {
+      const current = await this.#lock(repos, number);
+      if (current.status !== 'resolved') {
+        throw new IncidentStateError(`${incidentId(number)} is not resolved (it is ${current.status}).`);
+      }
+      const incident = await repos.incidents.update(number, {
+        status: 'investigating',
+        resolvedAt: null,
+        lastUpdateAt: now,
+        nextUpdateDueAt: this.nextUpdateDue(current.severity, now),
+      });
+      if (!incident) throw new IncidentNotFoundError(number);
+      await repos.timeline.add({
+        incidentNumber: number,
+        actor: input.actor,
+        kind: 'reopened',
+        at: now,
+        text: `${incidentId(number)} reopened`,
+        data: { resolution: current.resolution, rootCause: current.rootCause },
+      });
+      return incident;
+    });
+  }
+
+  #tx<T>(fn: (repos: LockingRepositories) => Promise<T>): Promise<T> {
+    return this.#db.transaction((tx) => fn({ ...repositories(tx, this.#clock), tx }));
+  }
+
+  /** Reads the incident with a row lock, so concurrent actions on it apply one after another. */
+  async #lock(repos: LockingRepositories, number: number): Promise<Incident> {
+    await repos.tx.query('SELECT number FROM incidents WHERE number = $1 FOR UPDATE', [number]);
+    const incident = await repos.incidents.get(number);
+    if (!incident) throw new IncidentNotFoundError(number);
+    return incident;
+  }
+
+  async #lockOpen(repos: LockingRepositories, number: number, action: string): Promise<Incident> {
+    const incident = await this.#lock(repos, number);
+    if (incident.status === 'resolved') {
+      throw new IncidentStateError(
+        `${incidentId(number)} is resolved: reopen it (\`/incident reopen ${incidentId(number)}\`) to ${action} it.`,
+      );
+    }
+    return incident;
+  }
+}

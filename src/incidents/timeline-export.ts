@@ -1,0 +1,105 @@
+/**
+ * The incident timeline as Markdown, for post-mortems: a header with the incident's facts and a
+ * table of events. Times are UTC ISO 8601 (Markdown has no Slack date tokens); user text is
+ * escaped so that it shows as typed.
+ */
+
+import type { Incident } from '../store/repositories/incidents.ts';
+import { incidentId } from '../store/repositories/incidents.ts';
+import type { TimelineEvent, TimelineKind } from '../store/repositories/timeline.ts';
+import { STATUS_LABEL } from './status.ts';
+
+export const TIMELINE_KIND_LABELS: Record<TimelineKind, string> = {
+  declared: 'Declared',
+  status_update: 'Status update',
+  severity_change: 'Severity change',
+  role_change: 'Role change',
+  summary_update: 'Summary update',
+  health_check: 'Health check',
+  deploy_action: 'Deploy action',
+  resolved: 'Resolved',
+  reopened: 'Reopened',
+  note: 'Note',
+  pinned_message: 'Pinned message',
+  reminder: 'Reminder',
+};
+
+/** 2026-01-05T08:00:00Z (UTC, whole seconds). */
+export function formatUtc(at: Date): string {
+  return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Escapes Markdown syntax (and raw HTML) so text shows as typed, on one line. */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/[\\`*_[\]<>|#~]/g, (c) => `\\${c}`)
+    .replace(/\r\n|\r|\n/g, '<br>')
+    .trim();
+}
+
+/** A Slack user id becomes `@U123`; the bot's own events read `runbook-bot`. */
+export function actorLabel(actor: string): string {
+  if (actor === 'bot') return 'runbook-bot';
+  return /^[UW][A-Z0-9_]+$/.test(actor) ? `@${actor}` : escapeMarkdown(actor);
+}
+
+/** What a pinned message carries in its event data (see the 📌 listener). */
+export interface PinnedMessageData {
+  author: string | null;
+  permalink: string | null;
+  pinnedBy: string | null;
+}
+
+export function pinnedMessageData(data: Record<string, unknown>): PinnedMessageData {
+  const text = (key: string): string | null => {
+    const value = data[key];
+    return typeof value === 'string' && value !== '' ? value : null;
+  };
+  const permalink = text('permalink');
+  return {
+    author: text('author'),
+    permalink: permalink !== null && /^https:\/\/[^\s<>|]+$/.test(permalink) ? permalink : null,
+    pinnedBy: text('pinnedBy'),
+  };
+}
+
+function details(event: TimelineEvent): string {
+  const text = escapeMarkdown(event.text);
+  if (event.kind !== 'pinned_message') return text;
+  const pin = pinnedMessageData(event.data);
+  const parts = [text];
+  if (pin.permalink) parts.push(`([message](${pin.permalink}))`);
+  if (pin.pinnedBy) parts.push(`pinned by ${actorLabel(pin.pinnedBy)}`);
+  return parts.join(' ');
+}
+
+/** The whole timeline of one incident as a Markdown document; events oldest first. */
+export function timelineMarkdown(incident: Incident, events: readonly TimelineEvent[]): string {
+  const facts = [
+    `- **Severity:** ${escapeMarkdown(incident.severity)}`,
+    `- **Status:** ${STATUS_LABEL[incident.status]}`,
+    `- **Started:** ${formatUtc(incident.startedAt)}`,
+    ...(incident.resolvedAt ? [`- **Resolved:** ${formatUtc(incident.resolvedAt)}`] : []),
+    `- **Commander:** ${incident.commander ? actorLabel(incident.commander) : 'unassigned'}`,
+    ...(incident.affectedServices.length > 0
+      ? [`- **Affected services:** ${incident.affectedServices.map(escapeMarkdown).join(', ')}`]
+      : []),
+    `- **Events:** ${events.length}`,
+  ];
+  const rows = events.map(
+    (e) =>
+      `| ${formatUtc(e.at)} | ${actorLabel(e.actor)} | ${TIMELINE_KIND_LABELS[e.kind]} | ${details(e) || ' '} |`,
+  );
+  return [
+    `# ${incidentId(incident.number)}: ${escapeMarkdown(incident.title)}`,
+    '',
+    ...facts,
+    '',
+    '## Timeline (UTC)',
+    '',
+    ...(rows.length > 0
+      ? ['| Time (UTC) | Actor | Event | Details |', '| --- | --- | --- | --- |', ...rows]
+      : ['_No events recorded._']),
+    '',
+  ].join('\n');
+}

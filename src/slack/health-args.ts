@@ -1,0 +1,78 @@
+/** Parses the arguments of `/deploy health`. */
+import { healthUsage } from '../../templates/health.ts';
+import { formatDuration, parseDuration } from '../config/duration.ts';
+import { UserInputError } from './errors.ts';
+
+/** Watch bounds: every 10 s for at most 10 min by default; nothing faster than 100 ms or longer than 1 h. */
+export const DEFAULT_WATCH_INTERVAL_MS = 10_000;
+export const DEFAULT_WATCH_DURATION_MS = 10 * 60_000;
+export const MIN_WATCH_MS = 100;
+export const MAX_WATCH_DURATION_MS = 60 * 60_000;
+
+export interface WatchSpec {
+  intervalMs: number;
+  maxDurationMs: number;
+}
+
+export type HealthArgs =
+  | { kind: 'all' }
+  | { kind: 'service'; service: string; environment?: string; watch?: WatchSpec };
+
+function durationFlag(flag: string, value: string | undefined): number {
+  const ms = value === undefined ? undefined : parseDuration(value);
+  if (ms === undefined)
+    throw new UserInputError(
+      `\`${flag}\` needs a duration such as 100ms, 10s or 5m${value === undefined ? '' : `, not "${value}"`}.`,
+      healthUsage,
+    );
+  if (ms < MIN_WATCH_MS || ms > MAX_WATCH_DURATION_MS)
+    throw new UserInputError(
+      `\`${flag} ${value}\` is out of range: use between ${formatDuration(MIN_WATCH_MS)} and ${formatDuration(MAX_WATCH_DURATION_MS)}.`,
+      healthUsage,
+    );
+  return ms;
+}
+
+export function parseHealthArgs(args: string): HealthArgs {
+  const words = args.split(/\s+/).filter((w) => w !== '');
+  const positional: string[] = [];
+  let watch = false;
+  let every: number | undefined;
+  let forMs: number | undefined;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] ?? '';
+    const [flag, inline] = word.includes('=') ? word.split('=', 2) : [word, undefined];
+    if (flag === '--watch' || flag === '-w') watch = true;
+    else if (flag === '--every' || flag === '--for') {
+      const value = inline ?? words[++i];
+      const ms = durationFlag(flag, value);
+      if (flag === '--every') every = ms;
+      else forMs = ms;
+      watch = true;
+    } else if (word.startsWith('-'))
+      throw new UserInputError(`\`${word}\` is not an option of \`/deploy health\`.`, healthUsage);
+    else positional.push(word);
+  }
+  const [service, environment, ...extra] = positional;
+  if (service === undefined) throw new UserInputError('Name the service to check.', healthUsage);
+  if (extra.length > 0) throw new UserInputError(`Too many words: \`${positional.join(' ')}\`.`, healthUsage);
+  if (service.toLowerCase() === 'all') {
+    if (watch || environment !== undefined)
+      throw new UserInputError('`/deploy health all` takes no environment or watch options.', healthUsage);
+    return { kind: 'all' };
+  }
+  const result: HealthArgs = {
+    kind: 'service',
+    service: service.toLowerCase(),
+    ...(environment !== undefined ? { environment } : {}),
+  };
+  if (!watch) return result;
+  const intervalMs = every ?? DEFAULT_WATCH_INTERVAL_MS;
+  const maxDurationMs = forMs ?? Math.max(DEFAULT_WATCH_DURATION_MS, intervalMs);
+  if (intervalMs > maxDurationMs)
+    throw new UserInputError(
+      `\`--every ${formatDuration(intervalMs)}\` is longer than \`--for ${formatDuration(maxDurationMs)}\`: the watch would check only once.`,
+      healthUsage,
+    );
+  return { ...result, watch: { intervalMs, maxDurationMs } };
+}

@@ -1,0 +1,48 @@
+/** Finds the service a health command names, turning the engine's errors into answers for the user. */
+import type { ServiceConfig } from '../config/schema.ts';
+import { AmbiguousServiceError, NoHealthChecksError, UnknownServiceError } from '../health/errors.ts';
+import type { HealthService } from '../health/service.ts';
+import { UserInputError } from './errors.ts';
+
+/** The configured service with health checks; throws UserInputError with what to type instead. */
+export function findCheckableService(
+  health: HealthService,
+  name: string,
+  environment: string | undefined,
+): ServiceConfig {
+  let service: ServiceConfig;
+  try {
+    service = health.findService(name, environment);
+  } catch (error) {
+    if (error instanceof UnknownServiceError) {
+      const command = (s: string): string =>
+        error.environment === undefined
+          ? `\`/deploy health ${s}\``
+          : `\`/deploy health ${error.service} ${s}\``;
+      const suggestion =
+        error.suggestions.length > 0 ? `Did you mean ${error.suggestions.map(command).join(' or ')}? ` : '';
+      const what = error.environment === undefined ? 'Known services' : `Environments of ${error.service}`;
+      const list =
+        error.known.length > 0
+          ? `${what}: ${error.known.join(', ')}.`
+          : 'No services are configured in runbook.yml.';
+      const message =
+        error.environment === undefined
+          ? `There is no service "${error.service}".`
+          : `Service ${error.service} has no environment "${error.environment}".`;
+      throw new UserInputError(message, `${suggestion}${list}`);
+    }
+    if (error instanceof AmbiguousServiceError) {
+      throw new UserInputError(
+        `${error.service} runs in ${error.environments.join(', ')}: name the environment.`,
+        error.environments.map((env) => `\`/deploy health ${error.service} ${env}\``).join(' or '),
+      );
+    }
+    throw error;
+  }
+  if (service.healthChecks.length === 0) {
+    const noChecks = new NoHealthChecksError(service.name, service.environment);
+    throw new UserInputError(noChecks.message);
+  }
+  return service;
+}

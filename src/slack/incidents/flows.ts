@@ -1,0 +1,175 @@
+/**
+ * The incident flows as Slack runs them: the domain action (one transaction, timeline recorded),
+ * then the messages, headline and topic. Shared by slash commands and modal submissions.
+ */
+import { addMilliseconds } from 'date-fns';
+import { slackStepsFailed } from '../../../templates/incident.ts';
+import {
+  IncidentInputError,
+  IncidentNotFoundError,
+  IncidentStateError,
+  UnknownRoleError,
+} from '../../incidents/errors.ts';
+import type { DeclareInput, UpdateInput } from '../../incidents/incident-service.ts';
+import { findSeverity, UnknownSeverityError } from '../../incidents/severity.ts';
+import { type Incident, incidentId } from '../../store/repositories/incidents.ts';
+import { UserInputError } from '../errors.ts';
+import {
+  type IncidentSlackContext,
+  incidentService,
+  postToIncident,
+  refreshIncidentInSlack,
+  type SlackOutcome,
+  setUpIncidentInSlack,
+} from './incident-slack.ts';
+import {
+  reopenedMessage,
+  resolutionMessage,
+  roleMessage,
+  severityMessage,
+  updateMessage,
+} from './messages.ts';
+import type { SlackStepFailure } from './slack-failure.ts';
+
+export const ARCHIVE_TIMER_KIND = 'incident.archive';
+export const archiveTimerId = (number: number): string => `incident-archive:${number}`;
+
+/** Domain refusals become private answers with what to do; anything else propagates. */
+export async function asUserErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof UnknownSeverityError || error instanceof UnknownRoleError) {
+      throw new UserInputError(error.message);
+    }
+    if (error instanceof IncidentStateError || error instanceof IncidentInputError) {
+      throw new UserInputError(error.message);
+    }
+    if (error instanceof IncidentNotFoundError) {
+      throw new UserInputError(error.message, '`/incident list` shows the open ones.');
+    }
+    throw error;
+  }
+}
+
+/** The private answer after a flow: what was done, and what could not be done in Slack. */
+export function outcomeText(incident: Incident, done: string, failures: readonly SlackStepFailure[]): string {
+  return failures.length === 0
+    ? done
+    : `${done}\n${slackStepsFailed({ id: incidentId(incident.number), failures })}`;
+}
+
+export interface DeclareFlowOutcome extends SlackOutcome {
+  created: boolean;
+}
+
+export async function declareFlow(
+  ctx: IncidentSlackContext,
+  input: DeclareInput & { createChannel: boolean },
+): Promise<DeclareFlowOutcome> {
+  const { incident, created } = await asUserErrors(() => incidentService(ctx.services).declare(input));
+  ctx.services.logger.info(
+    { incident: incident.number, created, severity: incident.severity, actor: input.declaredBy },
+    created ? 'incident declared' : 'repeat declare: the incident exists already',
+  );
+  if (!created) return { incident, created, failures: [] };
+  const outcome = await setUpIncidentInSlack(ctx, incident, { createChannel: input.createChannel });
+  return { ...outcome, created };
+}
+
+async function announce(
+  ctx: IncidentSlackContext,
+  incident: Incident,
+  message: Parameters<typeof postToIncident>[2],
+) {
+  const posted = await postToIncident(ctx, incident, message);
+  const refreshed = await refreshIncidentInSlack(ctx, incident);
+  return [...posted, ...refreshed];
+}
+
+export async function updateFlow(
+  ctx: IncidentSlackContext,
+  number: number,
+  input: UpdateInput,
+): Promise<SlackOutcome> {
+  const { incident, nextStep } = await asUserErrors(() =>
+    incidentService(ctx.services).postUpdate(number, input),
+  );
+  const roles = await ctx.services.repos.roles.list(number);
+  return { incident, failures: await announce(ctx, incident, updateMessage(incident, roles, nextStep)) };
+}
+
+export async function severityFlow(
+  ctx: IncidentSlackContext,
+  number: number,
+  input: { actor: string; severity: string; reason: string },
+): Promise<SlackOutcome & { changed: boolean }> {
+  const outcome = await asUserErrors(() => incidentService(ctx.services).changeSeverity(number, input));
+  if (!outcome.changed) return { incident: outcome.incident, failures: [], changed: false };
+  const message = severityMessage(outcome.incident, {
+    from: outcome.from,
+    actor: input.actor,
+    reason: input.reason,
+  });
+  return {
+    incident: outcome.incident,
+    failures: await announce(ctx, outcome.incident, message),
+    changed: true,
+  };
+}
+
+export async function roleFlow(
+  ctx: IncidentSlackContext,
+  number: number,
+  input: { actor: string; role: string; userId: string },
+): Promise<SlackOutcome & { role: string; changed: boolean }> {
+  const outcome = await asUserErrors(() => incidentService(ctx.services).assignRole(number, input));
+  if (!outcome.changed)
+    return { incident: outcome.incident, failures: [], role: outcome.role, changed: false };
+  const failures: SlackStepFailure[] = [];
+  if (outcome.incident.channelId) {
+    const channel = outcome.incident.channelId;
+    try {
+      await ctx.client.conversations.invite({ channel, users: input.userId, force: true });
+    } catch (error) {
+      ctx.logger.info({ err: error }, 'could not invite the new role holder (maybe already a member)');
+    }
+  }
+  const message = roleMessage(outcome.incident, {
+    role: outcome.role,
+    userId: input.userId,
+    actor: input.actor,
+  });
+  failures.push(...(await announce(ctx, outcome.incident, message)));
+  return { incident: outcome.incident, failures, role: outcome.role, changed: true };
+}
+
+export async function resolveFlow(
+  ctx: IncidentSlackContext,
+  number: number,
+  input: { actor: string; resolution: string; rootCause?: string | null },
+): Promise<SlackOutcome> {
+  const incident = await asUserErrors(() => incidentService(ctx.services).resolve(number, input));
+  const severity = findSeverity(incident.severity, ctx.services.config.severities);
+  const failures = await announce(ctx, incident, resolutionMessage(incident, severity));
+  const archiveAfter = ctx.services.config.incidents.archiveAfter;
+  if (incident.channelId && archiveAfter > 0) {
+    await ctx.services.coordination.schedule({
+      id: archiveTimerId(number),
+      kind: ARCHIVE_TIMER_KIND,
+      payload: { incident: number },
+      dueAt: addMilliseconds(incident.resolvedAt ?? ctx.services.clock.now(), archiveAfter),
+    });
+  }
+  return { incident, failures };
+}
+
+export async function reopenFlow(
+  ctx: IncidentSlackContext,
+  number: number,
+  actor: string,
+): Promise<SlackOutcome> {
+  const incident = await asUserErrors(() => incidentService(ctx.services).reopen(number, { actor }));
+  await ctx.services.coordination.cancel(archiveTimerId(number));
+  return { incident, failures: await announce(ctx, incident, reopenedMessage(incident, actor)) };
+}

@@ -1,0 +1,111 @@
+/** Buttons of health answers ("Post to channel", "Watch until healthy") and the incident headline's "Run health check". */
+import type { App, BlockButtonAction, RespondFn } from '@slack/bolt';
+import { recheckedFor, sharedBy, watchPostedPrivately } from '../../../templates/health.ts';
+import type { Logger } from '../../logger.ts';
+import type { Services } from '../../services.ts';
+import { parseIncidentId } from '../../store/repositories/incidents.ts';
+import {
+  buildMultiReport,
+  buildServiceReport,
+  POST_HEALTH_ACTION,
+  serviceLabel,
+  WATCH_HEALTH_ACTION,
+} from '../blocks/health-report.ts';
+import type { Reply } from '../command.ts';
+import { UserInputError } from '../errors.ts';
+import { DEFAULT_WATCH_DURATION_MS, DEFAULT_WATCH_INTERVAL_MS } from '../health-args.ts';
+import { decodePost, decodeWatch, reportOf } from '../health-button-values.ts';
+import { findCheckableService } from '../health-lookup.ts';
+import { startHealthWatch } from '../health-watches.ts';
+import { runIncidentHealthCheck } from '../incident-health.ts';
+
+/** The incident headline's button (built with the headline); its value is the incident number. */
+export const RUN_INCIDENT_HEALTH_CHECK_ACTION = 'incident_run_health_check';
+
+/** Runs a button's work after the ack; problems are told privately to whoever clicked. */
+async function answering(
+  logger: Logger,
+  respond: RespondFn,
+  what: string,
+  work: () => Promise<void>,
+): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    const text =
+      error instanceof UserInputError
+        ? `:warning: ${error.message}${error.hint ? `\n${error.hint}` : ''}`
+        : `:x: Something went wrong (${what}). It has been logged; try again, and if it keeps failing tell the bot's operators.`;
+    if (!(error instanceof UserInputError)) logger.error({ err: error }, `${what} failed`);
+    await respond({ response_type: 'ephemeral', replace_original: false, text }).catch(
+      (respondError: unknown) =>
+        logger.error({ err: respondError }, 'could not tell the user about a failed button'),
+    );
+  }
+}
+
+export function registerHealthActions(app: App, services: Services): void {
+  app.action<BlockButtonAction>(POST_HEALTH_ACTION, async ({ ack, body, action, respond }) => {
+    await ack();
+    const logger = services.logger.child({ action: POST_HEALTH_ACTION, user: body.user.id });
+    await answering(logger, respond, 'posting the health check in the channel', async () => {
+      const value = decodePost(action.value ?? '');
+      const user = `<@${body.user.id}>`;
+      const stored = reportOf(value);
+      let reply: Reply;
+      if (stored) {
+        reply = buildServiceReport(stored, { note: sharedBy(user) });
+      } else if (value.k === 'svc') {
+        const service = findCheckableService(services.health, value.s, value.e);
+        const report = await services.health.checkService(service.name, service.environment);
+        reply = buildServiceReport(report, { note: recheckedFor(user) });
+      } else {
+        const reports = await services.health.checkAll();
+        reply = buildMultiReport(reports, { note: recheckedFor(user) });
+      }
+      await respond({ response_type: 'in_channel', replace_original: false, ...reply });
+    });
+  });
+
+  app.action<BlockButtonAction>(WATCH_HEALTH_ACTION, async ({ ack, body, action, respond, client }) => {
+    await ack();
+    const logger = services.logger.child({ action: WATCH_HEALTH_ACTION, user: body.user.id });
+    await answering(logger, respond, 'starting the health watch', async () => {
+      const value = decodeWatch(action.value ?? '');
+      const channelId = body.channel?.id;
+      if (!channelId)
+        throw new UserInputError('This button works in a channel: run `/deploy health --watch` there.');
+      await startHealthWatch(services, {
+        client,
+        channelId,
+        service: value.s,
+        environment: value.e,
+        intervalMs: DEFAULT_WATCH_INTERVAL_MS,
+        maxDurationMs: DEFAULT_WATCH_DURATION_MS,
+      });
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: watchPostedPrivately(serviceLabel({ service: value.s, environment: value.e })),
+      });
+    });
+  });
+
+  app.action<BlockButtonAction>(
+    RUN_INCIDENT_HEALTH_CHECK_ACTION,
+    async ({ ack, body, action, respond, client }) => {
+      await ack();
+      const logger = services.logger.child({ action: RUN_INCIDENT_HEALTH_CHECK_ACTION, user: body.user.id });
+      await answering(logger, respond, 'the incident health check', async () => {
+        const number = parseIncidentId(action.value ?? '');
+        const incident = number === null ? null : await services.repos.incidents.get(number);
+        if (!incident)
+          throw new UserInputError(
+            `This button names no known incident (${action.value ?? 'no value'}).`,
+            'Run `/incident health` in the incident channel instead.',
+          );
+        await runIncidentHealthCheck(services, client, incident, body.user.id);
+      });
+    },
+  );
+}

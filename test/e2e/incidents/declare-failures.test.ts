@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type IncidentBot, startIncidentBot } from './helpers.ts';
+
+describe('/incident declare when Slack refuses steps', () => {
+  let bot: IncidentBot;
+  beforeAll(async () => {
+    bot = await startIncidentBot();
+  });
+  afterAll(async () => {
+    await bot?.stop();
+  });
+
+  async function declared(answer: string) {
+    const number = Number(/INC-(\d+)/.exec(answer)?.[1]);
+    const incident = await bot.runtime.services.repos.incidents.get(number);
+    if (!incident) throw new Error(`no incident in: ${answer}`);
+    return incident;
+  }
+
+  it('adds a suffix when the channel name is taken', async () => {
+    const next = (
+      await bot.runtime.services.db.query<{ n: number }>('SELECT last_number + 1 AS n FROM incident_counter')
+    ).rows[0]?.n;
+    bot.sim.workspace.addChannel({
+      id: 'C_TAKEN',
+      name: `inc-${next}-db-down`,
+      isPrivate: false,
+      members: [],
+    });
+    const incident = await declared(await bot.command('declare P0 DB down'));
+    expect(incident.number).toBe(next);
+    expect(bot.sim.workspace.channels.get(incident.channelId ?? '')?.name).toBe(`inc-${next}-db-down-2`);
+  });
+
+  it('keeps the incident (in the #incidents thread) and says so when conversations.create is refused', async () => {
+    bot.sim.injectFault({ method: 'conversations.create', error: 'restricted_action' });
+    const answer = await bot.command('declare P1 Payments failing');
+    const incident = await declared(answer);
+    expect(answer).toContain('could not create the incident channel (`restricted_action`');
+    expect(incident.channelId).toBeNull();
+    expect(incident.announcement?.channelId).toBe('C_INCIDENTS');
+    expect(incident.headline).toEqual(incident.announcement);
+  });
+
+  it('declares once and tells the user what could not be done when Slack rate-limits during declare', async () => {
+    const before = (await bot.runtime.services.repos.incidents.listOpen()).length;
+    // More 429s than the client retries: the pin fails, everything else goes through.
+    bot.sim.injectFault({ method: 'pins.add', retryAfterSeconds: 0, times: 3 });
+    const answer = await bot.command('declare P2 Slow dashboards');
+    const incident = await declared(answer);
+    expect(answer).toContain('could not pin the headline');
+    expect(answer).toContain('ratelimited');
+    expect((await bot.runtime.services.repos.incidents.listOpen()).length).toBe(before + 1);
+    expect(incident.channelId).not.toBeNull();
+    expect(incident.headline).not.toBeNull();
+  });
+
+  it('a Slack retry of the same slash command does not declare twice', async () => {
+    const since = bot.sim.responses.length;
+    const first = await bot.slack.slashCommand({
+      command: '/incident',
+      text: 'declare P3 Typo on pricing page',
+    });
+    await bot.sim.waitForResponse({ since });
+    await bot.slack.slashCommand({
+      command: '/incident',
+      text: 'declare P3 Typo on pricing page',
+      triggerId: first.triggerId,
+      responseUrl: first.responseUrl,
+      retryNum: 1,
+    });
+    const repeat = await bot.sim.waitForResponse({ since: since + 1 });
+    expect(String(repeat.body.text)).toContain('already declared');
+    const open = await bot.runtime.services.repos.incidents.listOpen();
+    expect(open.filter((i) => i.title === 'Typo on pricing page')).toHaveLength(1);
+  });
+});

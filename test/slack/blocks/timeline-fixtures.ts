@@ -1,0 +1,49 @@
+import type { Incident } from '../../../src/store/repositories/incidents.ts';
+import type { TimelineEvent, TimelineKind } from '../../../src/store/repositories/timeline.ts';
+
+export function incident(patch: Partial<Incident> = {}): Incident {
+  const at = new Date('2026-01-05T08:00:00Z');
+  return {
+    number: 42,
+    title: 'Checkout down',
+    severity: 'P1',
+    status: 'investigating',
+    declaredBy: 'U_ALICE',
+    commander: 'U_ALICE',
+    affectedServices: ['checkout'],
+    impact: null,
+    summary: null,
+    channelId: 'C_INC42',
+    announcement: null,
+    headline: null,
+    startedAt: at,
+    lastUpdateAt: null,
+    nextUpdateDueAt: null,
+    resolvedAt: null,
+    resolution: null,
+    rootCause: null,
+    dedupeKey: null,
+    createdAt: at,
+    updatedAt: at,
+    ...patch,
+  };
+}
+
+export function event(
+  id: number,
+  patch: Partial<TimelineEvent> & { kind?: TimelineKind } = {},
+): TimelineEvent {
+  const at = new Date(Date.UTC(2026, 0, 5, 8, 0, id));
+  return {
+    id,
+    incidentNumber: 42,
+    at,
+    actor: 'U_ALICE',
+    kind: 'note',
+    text: `event ${id}`,
+    data: {},
+    sourceKey: null,
+    createdAt: at,
+    ...patch,
+  };
+}
