@@ -6,6 +6,7 @@ import { deployCommand } from '../commands/deploy/index.ts';
 import { incidentCommand } from '../commands/incident/index.ts';
 import { httpRoutes } from './http/routes.ts';
 import type { Services } from './services.ts';
+import { countSlackApiError } from './slack/api-error-metric.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
 import { registerHealthActions } from './slack/listeners/health-actions.ts';
 import { registerIncidentActions } from './slack/listeners/incident-actions.ts';
@@ -50,6 +51,7 @@ export function createBot(services: Services, slack: SlackCredentials): Bot {
     services.logger.warn({ url, retryAfter }, 'Slack rate-limited a call');
   });
   app.error(async (error) => {
+    countSlackApiError(services.metrics, error, 'listener');
     services.logger.error({ err: error }, 'unhandled error in a Slack listener');
   });
 

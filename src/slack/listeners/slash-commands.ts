@@ -4,6 +4,7 @@ import { unknownSubcommand } from '../../../templates/help.ts';
 import type { Logger } from '../../logger.ts';
 import type { Services } from '../../services.ts';
 import { closestMatches } from '../../util/closest.ts';
+import { countSlackApiError } from '../api-error-metric.ts';
 import type { CommandInvocation, Reply, SlashCommandSpec, Subcommand } from '../command.ts';
 import { UserInputError } from '../errors.ts';
 
@@ -107,6 +108,7 @@ async function dispatch(spec: SlashCommandSpec, services: Services, bolt: BoltCo
       await reply(userErrorReply(error));
     } else {
       outcome = 'error';
+      countSlackApiError(services.metrics, error, `${spec.command} ${subcommand.name}`);
       logger().error({ err: error, args }, 'slash command failed');
       await reply({
         text: `:x: Something went wrong running \`${spec.command} ${subcommand.name}\`. It has been logged; try again, and if it keeps failing tell the bot's operators.`,
