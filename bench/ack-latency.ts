@@ -6,6 +6,7 @@
  *
  *   npm run bench:ack -- [--rate 200] [--seconds 20] [--warmup 2] [--slice-ms 1000] [--deploy]
  *                        [--database-url URL|pglite] [--redis-url URL|memory] [--log-level info] [--keep-logs]
+ *                        [--bot-node-flags "--trace-gc --cpu-prof"]   (to find where the bot's time goes)
  *
  * Rate and seconds also come from BENCH_RATE / BENCH_SECONDS. The bot's store and coordination default
  * to what production would use: DATABASE_URL / REDIS_URL from the environment when set, else the
@@ -47,13 +48,15 @@ const { values: flags } = parseArgs({
     'redis-url': { type: 'string' },
     'log-level': { type: 'string' },
     'keep-logs': { type: 'boolean', default: false },
+    'bot-node-flags': { type: 'string', default: '' },
     help: { type: 'boolean', default: false },
   },
 });
 if (flags.help) {
   console.log(
     'usage: node bench/ack-latency.ts [--rate 200] [--seconds 20] [--warmup 2] [--slice-ms 1000] [--deploy]\n' +
-      '         [--database-url URL|pglite] [--redis-url URL|memory] [--log-level info] [--keep-logs]',
+      '         [--database-url URL|pglite] [--redis-url URL|memory] [--log-level info] [--keep-logs]\n' +
+      '         [--bot-node-flags "--trace-gc --cpu-prof"]',
   );
   process.exit(0);
 }
@@ -113,7 +116,7 @@ try {
   const bot = await startTargetProcess({
     name: 'bot',
     nodePath: NODE,
-    args: ['src/main.ts'],
+    args: [...flags['bot-node-flags'].split(' ').filter(Boolean), 'src/main.ts'],
     cwd: ROOT,
     port: botPort,
     logPath: join(workDir, 'bot.log'),
@@ -177,7 +180,7 @@ try {
   const series = load.series.map((s) => ({
     target: s.target,
     command: s.command,
-    ...summarize(s.latenciesMs, s.errors, load.measuredMsPerTarget / commands.length),
+    ...summarize(s.latenciesMs, s.errors, load.measuredMsPerTarget),
     ackBytes: s.firstAckBytes ?? null,
     ackContentType: s.firstAckContentType ?? null,
     errorSamples: s.errorSamples,
