@@ -119,12 +119,6 @@ export const declaredReply = (f: { id: string; where: string }): string =>
 export const alreadyDeclared = (f: { id: string; where: string }): string =>
   `${f.id} was already declared from this request; it lives in ${f.where}.`;
 
-export const announcementLink = (f: { channel: string }): string => `Incident channel: ${f.channel}`;
-
-export const updatePosted = (f: { id: string }): string => `:white_check_mark: Update posted for ${f.id}.`;
-
-export const resolvedReply = (f: { id: string }): string => `:white_check_mark: ${f.id} resolved.`;
-
 export const archiveNotice = (f: { id: string; when: string }): string =>
   `This channel will be archived ${f.when} (${f.id} is resolved; reopening it cancels the archive).`;
 

@@ -51,6 +51,8 @@ export interface UpdateInput {
   nextStep?: string | null;
   /** When the next update is due; default now + the severity's update cadence. */
   nextUpdateAt?: Date;
+  /** Or: the next update is due this long after this update. */
+  nextUpdateInMs?: number;
 }
 
 export interface UpdateOutcome {
@@ -197,7 +199,11 @@ export class IncidentService {
     const now = this.#clock.now();
     return this.#tx(async (repos) => {
       const current = await this.#lockOpen(repos, number, 'post an update to');
-      const nextUpdateDueAt = input.nextUpdateAt ?? this.nextUpdateDue(current.severity, now);
+      const nextUpdateDueAt =
+        input.nextUpdateAt ??
+        (input.nextUpdateInMs !== undefined && input.nextUpdateInMs > 0
+          ? addMilliseconds(now, input.nextUpdateInMs)
+          : this.nextUpdateDue(current.severity, now));
       const impact = optional(input.impact);
       const nextStep = optional(input.nextStep);
       const incident = await repos.incidents.update(number, {

@@ -3,7 +3,7 @@
  * then the messages, headline and topic. Shared by slash commands and modal submissions.
  */
 import { addMilliseconds } from 'date-fns';
-import { slackStepsFailed } from '../../../templates/incident.ts';
+import { archiveNotice, slackStepsFailed } from '../../../templates/incident.ts';
 import {
   IncidentInputError,
   IncidentNotFoundError,
@@ -14,6 +14,7 @@ import type { DeclareInput, UpdateInput } from '../../incidents/incident-service
 import { findSeverity, UnknownSeverityError } from '../../incidents/severity.ts';
 import { type Incident, incidentId } from '../../store/repositories/incidents.ts';
 import { UserInputError } from '../errors.ts';
+import { slackDate } from '../escape.ts';
 import {
   type IncidentSlackContext,
   incidentService,
@@ -29,7 +30,7 @@ import {
   severityMessage,
   updateMessage,
 } from './messages.ts';
-import type { SlackStepFailure } from './slack-failure.ts';
+import { type SlackStepFailure, SlackSteps } from './slack-failure.ts';
 
 export const ARCHIVE_TIMER_KIND = 'incident.archive';
 export const archiveTimerId = (number: number): string => `incident-archive:${number}`;
@@ -154,12 +155,22 @@ export async function resolveFlow(
   const failures = await announce(ctx, incident, resolutionMessage(incident, severity));
   const archiveAfter = ctx.services.config.incidents.archiveAfter;
   if (incident.channelId && archiveAfter > 0) {
+    const channel = incident.channelId;
+    const dueAt = addMilliseconds(incident.resolvedAt ?? ctx.services.clock.now(), archiveAfter);
     await ctx.services.coordination.schedule({
       id: archiveTimerId(number),
       kind: ARCHIVE_TIMER_KIND,
       payload: { incident: number },
-      dueAt: addMilliseconds(incident.resolvedAt ?? ctx.services.clock.now(), archiveAfter),
+      dueAt,
     });
+    const steps = new SlackSteps(ctx.logger);
+    await steps.run('post the archive notice', () =>
+      ctx.client.chat.postMessage({
+        channel,
+        text: archiveNotice({ id: incidentId(number), when: slackDate(dueAt) }),
+      }),
+    );
+    failures.push(...steps.failures);
   }
   return { incident, failures };
 }

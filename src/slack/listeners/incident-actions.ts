@@ -4,7 +4,6 @@
  */
 import type { AckFn, App, ViewResponseAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { addMilliseconds } from 'date-fns';
 import { z } from 'zod';
 import { declaredReply } from '../../../templates/incident.ts';
 import { parseStatus } from '../../incidents/status.ts';
@@ -239,9 +238,7 @@ export function registerIncidentActions(app: App, services: Services): void {
         status,
         impact: values.text(UPDATE_FIELDS.impact),
         nextStep: values.text(UPDATE_FIELDS.nextStep),
-        ...(Number.isFinite(inMs) && inMs > 0
-          ? { nextUpdateAt: addMilliseconds(services.clock.now(), inMs) }
-          : {}),
+        ...(Number.isFinite(inMs) && inMs > 0 ? { nextUpdateInMs: inMs } : {}),
       });
       await tellAboutFailures(ctx, who, outcome.incident, outcome.failures);
     });

@@ -118,4 +118,11 @@ describe('/incident declare, end to end', () => {
     expect(incident?.title).toHaveLength(4_990);
     expect(bot.sim.workspace.channels.get(incident?.channelId ?? '')?.name.length).toBeLessThanOrEqual(80);
   });
+
+  it('opens the declare modal prefilled from a 5,000-character title without a severity, within the view limits', async () => {
+    const since = bot.sim.calls.length;
+    await bot.slack.slashCommand({ command: '/incident', text: `declare ${'y'.repeat(5_000)}` });
+    const opened = await bot.sim.waitForCall('views.open', { since });
+    expect(opened.response.ok).toBe(true);
+  });
 });
