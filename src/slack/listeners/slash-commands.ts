@@ -11,6 +11,14 @@ import { UserInputError } from '../errors.ts';
 /** Slack wants an answer within 3 s: a handler that has not acknowledged by then is acknowledged for it. */
 const AUTO_ACK_MS = 2_000;
 
+/**
+ * Slack sends `&`, `<` and `>` typed by the user as `&amp;`, `&lt;` and `&gt;` (mentions, with
+ * should_escape, as `<@U123|name>`). Commands see the text as typed; output escapes it again.
+ */
+export function unescapeSlackText(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
 /** Splits "declare P1 Checkout down" into the subcommand word and the rest. */
 export function splitSubcommand(text: string): { word: string; args: string } {
   const trimmed = text.trim();
@@ -45,7 +53,7 @@ interface BoltCommandArgs {
 async function dispatch(spec: SlashCommandSpec, services: Services, bolt: BoltCommandArgs): Promise<void> {
   const { metrics } = services;
   const started = performance.now();
-  const { word, args } = splitSubcommand(bolt.command.text ?? '');
+  const { word, args } = splitSubcommand(unescapeSlackText(bolt.command.text ?? ''));
   const subcommand = word === '' ? findSubcommand(spec, 'help') : findSubcommand(spec, word);
   const label = subcommand?.name ?? 'unknown';
   // Made on first use: a pino child serialises its bindings through the redaction when it is created,
