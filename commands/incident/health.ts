@@ -1,5 +1,5 @@
 import type { Subcommand } from '../../src/slack/command.ts';
-import { requireIncident } from '../../src/slack/incident-context.ts';
+import { incidentOfCommand } from '../../src/slack/incident-context.ts';
 import { requireAffectedServices, runIncidentHealthCheck } from '../../src/slack/incident-health.ts';
 
 /**
@@ -11,11 +11,7 @@ export const incidentHealth: Subcommand = {
   usage: 'health [INC-42]',
   summary: "check the health of the incident's affected services and post it in the channel",
   async run(invocation) {
-    const { incident } = await requireIncident(invocation.services, {
-      channelId: invocation.payload.channel_id,
-      args: invocation.args,
-      command: '/incident health',
-    });
+    const { incident } = await incidentOfCommand(invocation);
     requireAffectedServices(incident);
     await invocation.ack();
     await runIncidentHealthCheck(

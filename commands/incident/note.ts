@@ -1,7 +1,7 @@
 import { escapeOneLine } from '../../src/slack/blocks/timeline.ts';
 import type { Subcommand } from '../../src/slack/command.ts';
 import { UserInputError } from '../../src/slack/errors.ts';
-import { requireIncident } from '../../src/slack/incident-context.ts';
+import { incidentOfCommand } from '../../src/slack/incident-context.ts';
 import { incidentId } from '../../src/store/repositories/incidents.ts';
 
 /** `note [INC-n] <text>`: adds a note, with its author and UTC time, to the incident's timeline. */
@@ -9,12 +9,9 @@ export const note: Subcommand = {
   name: 'note',
   usage: 'note [INC-42] <what happened>',
   summary: "add a note to the incident's timeline",
-  async run({ payload, args, services, reply }) {
-    const { incident, rest } = await requireIncident(services, {
-      channelId: payload.channel_id,
-      args,
-      command: '/incident note',
-    });
+  async run(invocation) {
+    const { payload, services, reply } = invocation;
+    const { incident, rest } = await incidentOfCommand(invocation);
     const text = rest.trim();
     const id = incidentId(incident.number);
     if (text === '') {

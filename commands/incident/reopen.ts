@@ -1,5 +1,5 @@
 import type { Subcommand } from '../../src/slack/command.ts';
-import { requireIncident } from '../../src/slack/incident-context.ts';
+import { incidentOfCommand } from '../../src/slack/incident-context.ts';
 import { slackContext } from '../../src/slack/incidents/command-helpers.ts';
 import { outcomeText, reopenFlow } from '../../src/slack/incidents/flows.ts';
 import { incidentId } from '../../src/store/repositories/incidents.ts';
@@ -10,12 +10,8 @@ export const reopen: Subcommand = {
   usage: 'reopen [INC-42]',
   summary: 'reopen a resolved incident',
   async run(invocation) {
-    const { services, payload } = invocation;
-    const { incident } = await requireIncident(services, {
-      channelId: payload.channel_id,
-      args: invocation.args,
-      command: '/incident reopen',
-    });
+    const { payload } = invocation;
+    const { incident } = await incidentOfCommand(invocation);
     await invocation.ack();
     const outcome = await reopenFlow(slackContext(invocation), incident.number, payload.user_id);
     await invocation.reply({

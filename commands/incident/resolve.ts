@@ -1,7 +1,7 @@
 import { buildResolveModal } from '../../src/slack/blocks/incident-resolve-modal.ts';
 import type { Subcommand } from '../../src/slack/command.ts';
 import { UserInputError } from '../../src/slack/errors.ts';
-import { requireIncident } from '../../src/slack/incident-context.ts';
+import { incidentOfCommand } from '../../src/slack/incident-context.ts';
 import { openModal } from '../../src/slack/incidents/command-helpers.ts';
 import { incidentId } from '../../src/store/repositories/incidents.ts';
 
@@ -12,12 +12,8 @@ export const resolve: Subcommand = {
   usage: 'resolve [INC-42]',
   summary: 'resolve the incident (a form: resolution and root cause)',
   async run(invocation) {
-    const { services, payload } = invocation;
-    const { incident } = await requireIncident(services, {
-      channelId: payload.channel_id,
-      args: invocation.args,
-      command: '/incident resolve',
-    });
+    const { payload } = invocation;
+    const { incident } = await incidentOfCommand(invocation);
     if (incident.status === 'resolved') {
       throw new UserInputError(`${incidentId(incident.number)} is already resolved.`);
     }

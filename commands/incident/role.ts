@@ -1,7 +1,7 @@
 import { buildRoleModal } from '../../src/slack/blocks/incident-role-modal.ts';
 import type { Subcommand } from '../../src/slack/command.ts';
 import { UserInputError } from '../../src/slack/errors.ts';
-import { requireIncident } from '../../src/slack/incident-context.ts';
+import { incidentOfCommand } from '../../src/slack/incident-context.ts';
 import { mentionedUser, openModal, slackContext } from '../../src/slack/incidents/command-helpers.ts';
 import { outcomeText, roleFlow } from '../../src/slack/incidents/flows.ts';
 import { incidentId } from '../../src/store/repositories/incidents.ts';
@@ -14,11 +14,7 @@ export const role: Subcommand = {
   summary: 'assign an incident role (commander, communications lead, scribe…)',
   async run(invocation) {
     const { services, payload } = invocation;
-    const { incident, rest } = await requireIncident(services, {
-      channelId: payload.channel_id,
-      args: invocation.args,
-      command: '/incident role',
-    });
+    const { incident, rest } = await incidentOfCommand(invocation);
     const words = rest.split(/\s+/).filter(Boolean);
     if (words.length === 0) {
       await openModal(

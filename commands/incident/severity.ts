@@ -1,7 +1,7 @@
 import { buildSeverityModal } from '../../src/slack/blocks/incident-severity-modal.ts';
 import type { Subcommand } from '../../src/slack/command.ts';
 import { UserInputError } from '../../src/slack/errors.ts';
-import { requireIncident } from '../../src/slack/incident-context.ts';
+import { incidentOfCommand } from '../../src/slack/incident-context.ts';
 import { openModal, slackContext } from '../../src/slack/incidents/command-helpers.ts';
 import { outcomeText, severityFlow } from '../../src/slack/incidents/flows.ts';
 import { incidentId } from '../../src/store/repositories/incidents.ts';
@@ -15,11 +15,7 @@ export const severity: Subcommand = {
   summary: 'change the severity (a reason is required)',
   async run(invocation) {
     const { services, payload } = invocation;
-    const { incident, rest } = await requireIncident(services, {
-      channelId: payload.channel_id,
-      args: invocation.args,
-      command: '/incident severity',
-    });
+    const { incident, rest } = await incidentOfCommand(invocation);
     const [level = '', ...reasonWords] = rest.split(/\s+/).filter(Boolean);
     if (level === '') {
       await openModal(

@@ -1,5 +1,5 @@
 import type { Subcommand } from '../../src/slack/command.ts';
-import { requireIncident } from '../../src/slack/incident-context.ts';
+import { incidentOfCommand } from '../../src/slack/incident-context.ts';
 import { headlineFor } from '../../src/slack/incidents/incident-slack.ts';
 
 /** `status`: the incident's headline (current state), privately. */
@@ -9,12 +9,8 @@ export const status: Subcommand = {
   usage: 'status [INC-42]',
   summary: "show the incident's current state",
   async run(invocation) {
-    const { services, payload } = invocation;
-    const { incident } = await requireIncident(services, {
-      channelId: payload.channel_id,
-      args: invocation.args,
-      command: '/incident status',
-    });
+    const { services } = invocation;
+    const { incident } = await incidentOfCommand(invocation);
     await invocation.reply(await headlineFor(services, incident));
   },
 };

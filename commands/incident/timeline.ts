@@ -4,7 +4,7 @@ import type { Services } from '../../src/services.ts';
 import { buildMarkdownMessages } from '../../src/slack/blocks/timeline-export.ts';
 import type { CommandInvocation, Subcommand } from '../../src/slack/command.ts';
 import { UserInputError } from '../../src/slack/errors.ts';
-import { requireIncident } from '../../src/slack/incident-context.ts';
+import { incidentOfCommand } from '../../src/slack/incident-context.ts';
 import { renderTimelinePage } from '../../src/slack/timeline-page.ts';
 import type { Incident } from '../../src/store/repositories/incidents.ts';
 import { incidentId } from '../../src/store/repositories/incidents.ts';
@@ -67,12 +67,8 @@ export const timeline: Subcommand = {
   usage: 'timeline [INC-42] [page N | export]',
   summary: 'show the incident timeline (newest page first), or export it as Markdown',
   async run(invocation) {
-    const { payload, args, services } = invocation;
-    const { incident, rest } = await requireIncident(services, {
-      channelId: payload.channel_id,
-      args,
-      command: '/incident timeline',
-    });
+    const { services } = invocation;
+    const { incident, rest } = await incidentOfCommand(invocation);
     const request = parseRequest(rest, incidentId(incident.number));
     if (request.kind === 'export') return sendExport(invocation, incident);
     // Acknowledge before the database work; the page then arrives through response_url.

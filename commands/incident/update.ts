@@ -1,7 +1,7 @@
 import { buildUpdateModal } from '../../src/slack/blocks/incident-update-modal.ts';
 import type { Subcommand } from '../../src/slack/command.ts';
 import { UserInputError } from '../../src/slack/errors.ts';
-import { requireIncident } from '../../src/slack/incident-context.ts';
+import { incidentOfCommand } from '../../src/slack/incident-context.ts';
 import { openModal } from '../../src/slack/incidents/command-helpers.ts';
 import { incidentService } from '../../src/slack/incidents/incident-slack.ts';
 import { incidentId } from '../../src/store/repositories/incidents.ts';
@@ -13,11 +13,7 @@ export const update: Subcommand = {
   summary: 'post a status update (a form)',
   async run(invocation) {
     const { services, payload } = invocation;
-    const { incident } = await requireIncident(services, {
-      channelId: payload.channel_id,
-      args: invocation.args,
-      command: '/incident update',
-    });
+    const { incident } = await incidentOfCommand(invocation);
     if (incident.status === 'resolved') {
       throw new UserInputError(
         `${incidentId(incident.number)} is resolved.`,

@@ -1,6 +1,7 @@
 import { notInIncident } from '../../templates/incident.ts';
 import type { Services } from '../services.ts';
 import { type Incident, parseIncidentId } from '../store/repositories/incidents.ts';
+import type { CommandInvocation } from './command.ts';
 import { UserInputError } from './errors.ts';
 
 /**
@@ -33,4 +34,15 @@ export async function requireIncident(
   const { incident, rest } = await findIncidentFor(services, where);
   if (!incident) throw new UserInputError(notInIncident(where.command));
   return { incident, rest };
+}
+
+/** The incident a `/incident <sub>` invocation is about (see requireIncident). */
+export function incidentOfCommand(
+  invocation: CommandInvocation,
+): Promise<{ incident: Incident; rest: string }> {
+  return requireIncident(invocation.services, {
+    channelId: invocation.payload.channel_id,
+    args: invocation.args,
+    command: `${invocation.command} ${invocation.subcommand}`,
+  });
 }
