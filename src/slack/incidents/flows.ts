@@ -40,10 +40,12 @@ export async function asUserErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    if (error instanceof UnknownSeverityError || error instanceof UnknownRoleError) {
-      throw new UserInputError(error.message);
-    }
-    if (error instanceof IncidentStateError || error instanceof IncidentInputError) {
+    if (
+      error instanceof UnknownSeverityError ||
+      error instanceof UnknownRoleError ||
+      error instanceof IncidentStateError ||
+      error instanceof IncidentInputError
+    ) {
       throw new UserInputError(error.message);
     }
     if (error instanceof IncidentNotFoundError) {
