@@ -10,6 +10,7 @@ import { countSlackApiError } from './slack/api-error-metric.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
 import { registerHealthActions } from './slack/listeners/health-actions.ts';
 import { registerIncidentActions } from './slack/listeners/incident-actions.ts';
+import { registerInteractionMetrics } from './slack/listeners/interaction-metrics.ts';
 import { registerReactionEvents } from './slack/listeners/reaction-events.ts';
 import { registerSlashCommand } from './slack/listeners/slash-commands.ts';
 import { registerTimelineActions } from './slack/listeners/timeline-actions.ts';
@@ -55,6 +56,7 @@ export function createBot(services: Services, slack: SlackCredentials): Bot {
     services.logger.error({ err: error }, 'unhandled error in a Slack listener');
   });
 
+  registerInteractionMetrics(app, services.metrics);
   registerSlashCommand(app, incidentCommand, services);
   registerSlashCommand(app, deployCommand, services);
   registerHealthActions(app, services);

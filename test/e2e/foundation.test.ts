@@ -80,6 +80,21 @@ describe('the bot, end to end through signed Slack requests', () => {
     expect(metrics).toContain('runbook_handler_duration_seconds_bucket');
   });
 
+  it('counts events and other interactions in runbook_interactions_total', async () => {
+    const sent = await bot.slack.sendEvent({
+      type: 'reaction_added',
+      user: 'U_ALICE',
+      reaction: 'thumbsup',
+      item_user: 'U_BOB',
+      item: { type: 'message', channel: bot.sim.defaultChannelId, ts: '1700000000.000100' },
+      event_ts: `${Math.floor(Date.now() / 1000)}.000200`,
+    });
+    expect(sent.status).toBe(200);
+    await expect
+      .poll(async () => (await fetch(`${bot.runtime.url}/metrics`)).text())
+      .toMatch(/runbook_interactions_total\{kind="event",action="reaction_added",outcome="ok"\} 1/);
+  });
+
   it('never logs the bot token or the signing secret', () => {
     const all = bot.logs.join('');
     expect(all).not.toContain(bot.sim.botToken);
