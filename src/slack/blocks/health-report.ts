@@ -12,10 +12,12 @@ import { formatMs } from '../../health/format.ts';
 import { type HealthStatus, statusRank, worstStatus } from '../../health/types.ts';
 import type { Reply } from '../command.ts';
 import { escapeMrkdwn, slackDate, truncate } from '../escape.ts';
+import { LIMITS } from './incident-limits.ts';
+import { packLines } from './pack-lines.ts';
 
 /** Slack: at most 50 blocks a message, 3000 characters a section text. */
 export const MAX_BLOCKS = 50;
-export const MAX_SECTION_CHARS = 3000;
+export const MAX_SECTION_CHARS = LIMITS.sectionText;
 
 /** Action ids of the buttons on a health answer. */
 export const POST_HEALTH_ACTION = 'deploy_health_post';
@@ -80,23 +82,6 @@ export function checkLines(results: readonly ResultView[], depth = 0): string[] 
     if (r.children && r.children.length > 0) lines.push(...checkLines(r.children, depth + 1));
   }
   return lines;
-}
-
-/** Packs lines into texts of at most `maxChars`, keeping lines whole (an over-long line is truncated). */
-export function packLines(lines: readonly string[], maxChars = MAX_SECTION_CHARS): string[] {
-  const chunks: string[] = [];
-  let current = '';
-  for (const raw of lines) {
-    const line = truncate(raw, maxChars);
-    if (current === '') current = line;
-    else if (current.length + 1 + line.length <= maxChars) current = `${current}\n${line}`;
-    else {
-      chunks.push(current);
-      current = line;
-    }
-  }
-  if (current !== '') chunks.push(current);
-  return chunks;
 }
 
 /** Keeps whole lines up to `maxChars`, ending with "…and N more" when some had to go. */

@@ -11,11 +11,13 @@ import { incidentId } from '../../store/repositories/incidents.ts';
 import type { TimelineEvent, TimelineKind } from '../../store/repositories/timeline.ts';
 import type { Reply } from '../command.ts';
 import { escapeMrkdwn, slackDate, truncate } from '../escape.ts';
+import { LIMITS } from './incident-limits.ts';
+import { packLines } from './pack-lines.ts';
 
 /** Events per page: 20 lines of at most ~900 characters fit in a handful of sections. */
 export const TIMELINE_PAGE_SIZE = 20;
 /** Slack's limit on a section's text. */
-export const SECTION_TEXT_MAX = 3000;
+export const SECTION_TEXT_MAX = LIMITS.sectionText;
 /** How much of an event's text one line shows (after escaping). */
 export const EVENT_TEXT_MAX = 600;
 /** Previous/Next buttons: the action ids start with this (Slack wants them unique within a block). */
@@ -94,22 +96,6 @@ export function timelineLine(event: TimelineEvent): string {
   const link = pin.permalink ? ` <${escapeMrkdwn(pin.permalink)}|(message)>` : '';
   const by = pin.pinnedBy ? ` · pinned by ${actorMention(pin.pinnedBy)}` : '';
   return `${head} ${text}${link}${by}`;
-}
-
-/** Packs lines into texts of at most `max` characters (a longer line is cut, never dropped). */
-export function packLines(lines: readonly string[], max = SECTION_TEXT_MAX): string[] {
-  const out: string[] = [];
-  let current = '';
-  for (const raw of lines) {
-    const line = truncate(raw, max);
-    if (current !== '' && current.length + 1 + line.length > max) {
-      out.push(current);
-      current = '';
-    }
-    current = current === '' ? line : `${current}\n${line}`;
-  }
-  if (current !== '') out.push(current);
-  return out;
 }
 
 export interface TimelinePageInput {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildServiceReport, fitLines, packLines } from '../../../src/slack/blocks/health-report.ts';
+import { buildServiceReport, fitLines } from '../../../src/slack/blocks/health-report.ts';
+import { packLines } from '../../../src/slack/blocks/pack-lines.ts';
 
 describe('health report blocks', () => {
   it('pack lines into sections of at most 3000 characters and cut with "…and N more"', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { validateBlocks } from '../../../src/fakes/slack/blocks.ts';
+import { packLines } from '../../../src/slack/blocks/pack-lines.ts';
 import {
   buildTimelinePage,
   escapeOneLine,
-  packLines,
   parseTimelinePageValue,
   SECTION_TEXT_MAX,
   TIMELINE_NEXT_ACTION,
