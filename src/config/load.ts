@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LineCounter, parseDocument } from 'yaml';
-import type { z } from 'zod';
+import { isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { closestKey } from '../util/closest.ts';
 import { configSchema, type RunbookConfig } from './schema.ts';
 
 export class ConfigError extends Error {
@@ -39,8 +40,10 @@ export function loadConfigFile(configured: string | undefined, cwd = process.cwd
 }
 
 /**
- * Parses YAML config text. A bad config throws a ConfigError naming each bad field by its path
- * and, where the YAML has it, its line: `services.0.platform.kind (line 12): Invalid input`.
+ * Parses YAML config text. A bad config throws one ConfigError listing every problem, each by its
+ * path and, where the YAML has it, its line: `services.0.platform.kind (line 12): Invalid input`.
+ * Keys the schema does not know are refused with the line of the key and the closest known key:
+ * `services.0.checks (line 12): unknown key "checks"; did you mean "healthChecks"?`.
  */
 export function parseConfigText(text: string, source = 'config'): RunbookConfig {
   const lineCounter = new LineCounter();
@@ -52,36 +55,87 @@ export function parseConfigText(text: string, source = 'config'): RunbookConfig 
     });
     throw new ConfigError(`invalid YAML\n${lines.join('\n')}`);
   }
-  const result = configSchema.safeParse(doc.toJS() ?? {});
+  // The keys each refusing object knows, by path, for "did you mean" (the final issue keeps only the unknown ones).
+  const knownKeys = new Map<string, string[]>();
+  const result = configSchema.safeParse(doc.toJS() ?? {}, {
+    error: (issue) => {
+      if (issue.code === 'unrecognized_keys' && issue.inst instanceof z.ZodObject)
+        knownKeys.set(pathKey(issue.path ?? []), Object.keys(issue.inst.shape));
+      if (issue.code === 'invalid_type' && issue.input === undefined) return 'required field missing';
+      return undefined;
+    },
+  });
   if (result.success) return result.data;
-  throw new ConfigError(
-    `invalid config in ${source}\n${formatIssues(result.error.issues, doc, lineCounter)}`,
+  const problems = result.error.issues
+    .flatMap((issue) => describe(issue, doc, lineCounter, knownKeys))
+    .sort((a, b) => (a.line ?? Number.POSITIVE_INFINITY) - (b.line ?? Number.POSITIVE_INFINITY));
+  const lines = problems.map(
+    (p) => `  ${p.path.join('.') || '(root)'}${p.line ? ` (line ${p.line})` : ''}: ${p.message}`,
   );
+  throw new ConfigError(`invalid config in ${source}\n${lines.join('\n')}`);
 }
 
-function formatIssues(
-  issues: z.core.$ZodIssue[],
-  doc: ReturnType<typeof parseDocument>,
-  lineCounter: LineCounter,
-): string {
-  return issues
-    .map((issue) => {
-      const path = issue.path.map(String);
-      const line = lineOf(doc, lineCounter, issue.path);
-      return `  ${path.join('.') || '(root)'}${line ? ` (line ${line})` : ''}: ${issue.message}`;
-    })
-    .join('\n');
+type Doc = ReturnType<typeof parseDocument>;
+
+interface Problem {
+  path: string[];
+  line: number | undefined;
+  message: string;
 }
 
-function lineOf(
-  doc: ReturnType<typeof parseDocument>,
+/** One problem per issue; an unrecognized_keys issue becomes one problem per unknown key. */
+function describe(
+  issue: z.core.$ZodIssue,
+  doc: Doc,
   lineCounter: LineCounter,
-  path: PropertyKey[],
-): number | undefined {
+  knownKeys: Map<string, string[]>,
+): Problem[] {
+  const path = issue.path.map(String);
+  if (issue.code !== 'unrecognized_keys') {
+    return [{ path, line: lineOf(doc, lineCounter, issue.path), message: issue.message }];
+  }
+  const known = knownKeys.get(pathKey(issue.path)) ?? [];
+  return issue.keys.map((key) => ({
+    path: [...path, key],
+    line: keyLineOf(doc, lineCounter, issue.path, key) ?? lineOf(doc, lineCounter, issue.path),
+    message: unknownKeyMessage(key, known),
+  }));
+}
+
+function unknownKeyMessage(key: string, known: readonly string[]): string {
+  const suggestion = closestKey(key, known);
+  if (suggestion) return `unknown key "${key}"; did you mean "${suggestion}"?`;
+  return known.length > 0
+    ? `unknown key "${key}"; known keys here: ${known.join(', ')}`
+    : `unknown key "${key}"`;
+}
+
+function pathKey(path: readonly PropertyKey[]): string {
+  return JSON.stringify(path.map(String));
+}
+
+function lineOf(doc: Doc, lineCounter: LineCounter, path: readonly PropertyKey[]): number | undefined {
   // Walk up the path until a node exists (a missing field points at its parent).
   for (let n = path.length; n >= 0; n--) {
     const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
     if (node && typeof node === 'object' && node.range) return lineCounter.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+/** The line of a key itself in the mapping at `path`. */
+function keyLineOf(
+  doc: Doc,
+  lineCounter: LineCounter,
+  path: readonly PropertyKey[],
+  key: string,
+): number | undefined {
+  const map = path.length === 0 ? doc.contents : doc.getIn(path, true);
+  if (!isMap(map)) return undefined;
+  for (const pair of map.items) {
+    const name = isScalar(pair.key) ? pair.key.value : pair.key;
+    if (String(name) === key && isNode(pair.key) && pair.key.range)
+      return lineCounter.linePos(pair.key.range[0]).line;
   }
   return undefined;
 }

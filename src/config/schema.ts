@@ -21,7 +21,7 @@ const channelRef = z
 
 // ---------------------------------------------------------------- severities
 
-export const severitySchema = z.object({
+export const severitySchema = z.strictObject({
   name: z.string().regex(/^[A-Z][A-Z0-9]{0,9}$/, 'a short upper-case name such as P1 or SEV2'),
   label: z.string().min(1).max(40),
   definition: z.string().min(1).max(200),
@@ -96,7 +96,7 @@ const checkBase = {
   warnLatency: durationSchema.optional(),
 };
 
-export const httpCheckSchema = z.object({
+export const httpCheckSchema = z.strictObject({
   ...checkBase,
   type: z.literal('http'),
   url: secretUrlSchema,
@@ -111,7 +111,7 @@ export const httpCheckSchema = z.object({
   expectBody: z.enum(['auto', 'health', 'any']).optional(),
 });
 
-export const postgresCheckSchema = z.object({
+export const postgresCheckSchema = z.strictObject({
   ...checkBase,
   type: z.literal('postgres'),
   url: secretUrlSchema,
@@ -119,7 +119,7 @@ export const postgresCheckSchema = z.object({
   maxConnectionsRatio: z.number().min(0).max(1).default(0.8),
 });
 
-export const redisCheckSchema = z.object({
+export const redisCheckSchema = z.strictObject({
   ...checkBase,
   type: z.literal('redis'),
   url: secretUrlSchema,
@@ -129,16 +129,16 @@ export const redisCheckSchema = z.object({
   maxMemoryRatio: z.number().min(0).max(1).default(0.9),
 });
 
-export const prometheusCheckSchema = z.object({
+export const prometheusCheckSchema = z.strictObject({
   ...checkBase,
   type: z.literal('prometheus'),
   url: secretUrlSchema,
   headers: secretHeadersSchema.default({}),
   query: z.string().min(1),
   /** The check is unhealthy when `value <op> threshold` holds (e.g. error rate > 0.001). */
-  unhealthyWhen: z.object({ op: z.enum(['>', '>=', '<', '<=']), value: z.number() }),
+  unhealthyWhen: z.strictObject({ op: z.enum(['>', '>=', '<', '<=']), value: z.number() }),
   /** Optional softer threshold for `degraded`. */
-  degradedWhen: z.object({ op: z.enum(['>', '>=', '<', '<=']), value: z.number() }).optional(),
+  degradedWhen: z.strictObject({ op: z.enum(['>', '>=', '<', '<=']), value: z.number() }).optional(),
   unit: z.string().optional(),
 });
 
@@ -161,7 +161,7 @@ const endpointOverride = z
   .optional()
   .describe('API base URL override, for emulators and tests (e.g. http://127.0.0.1:8085)');
 
-export const cloudRunPlatformSchema = z.object({
+export const cloudRunPlatformSchema = z.strictObject({
   kind: z.literal('cloudrun'),
   project: z.string().min(1),
   region: z.string().min(1),
@@ -169,7 +169,7 @@ export const cloudRunPlatformSchema = z.object({
   endpoint: endpointOverride,
 });
 
-export const appServicePlatformSchema = z.object({
+export const appServicePlatformSchema = z.strictObject({
   kind: z.literal('appservice'),
   subscriptionId: z.string().min(1),
   resourceGroup: z.string().min(1),
@@ -181,7 +181,7 @@ export const appServicePlatformSchema = z.object({
   endpoint: endpointOverride,
 });
 
-export const kubernetesPlatformSchema = z.object({
+export const kubernetesPlatformSchema = z.strictObject({
   kind: z.literal('kubernetes'),
   namespace: z.string().min(1),
   deployment: z.string().min(1),
@@ -204,13 +204,16 @@ export type KubernetesPlatformConfig = z.output<typeof kubernetesPlatformSchema>
 
 // ---------------------------------------------------------------- services
 
-export const serviceSchema = z.object({
+export const serviceSchema = z.strictObject({
   name,
   environment: z.string().min(1).default('production'),
   description: z.string().optional(),
   platform: platformSchema,
   scaling: z
-    .object({ min: z.number().int().nonnegative().default(1), max: z.number().int().positive().default(20) })
+    .strictObject({
+      min: z.number().int().nonnegative().default(1),
+      max: z.number().int().positive().default(20),
+    })
     .refine((s) => s.min <= s.max, 'scaling.min must not exceed scaling.max')
     .default({ min: 1, max: 20 }),
   /** Environment variable set on the workload for maintenance mode. */
@@ -221,7 +224,7 @@ export type ServiceConfig = z.output<typeof serviceSchema>;
 
 // ---------------------------------------------------------------- approvals and windows
 
-export const approvalRuleSchema = z.object({
+export const approvalRuleSchema = z.strictObject({
   required: z.number().int().min(0).max(10),
   /** Approver groups of which one member each must approve (e.g. [tech-lead, pm]). */
   fromGroups: z.array(z.string()).default([]),
@@ -231,13 +234,13 @@ export const approvalRuleSchema = z.object({
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use HH:MM (24-hour)');
 const weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
 
-export const deployWindowSchema = z.object({
+export const deployWindowSchema = z.strictObject({
   days: z.array(weekday).min(1),
   from: hhmm,
   to: hhmm,
 });
 
-export const deployPolicySchema = z.object({
+export const deployPolicySchema = z.strictObject({
   /** UTC offset the windows are written in (BARQ: UTC+3). */
   utcOffset: z
     .string()
@@ -253,7 +256,7 @@ export const deployPolicySchema = z.object({
 
 // ---------------------------------------------------------------- escalation
 
-export const escalationLevelSchema = z.object({
+export const escalationLevelSchema = z.strictObject({
   name: z.string().min(1),
   /** Slack user or user-group ids to notify at this level. */
   notify: z.array(z.string()).default([]),
@@ -261,16 +264,16 @@ export const escalationLevelSchema = z.object({
 
 // ---------------------------------------------------------------- top level
 
-export const configSchema = z.object({
+export const configSchema = z.strictObject({
   organisation: z.string().min(1).default('Runbook'),
   channels: z
-    .object({
+    .strictObject({
       incidents: channelRef.default('#incidents'),
       deployments: channelRef.default('#deployments'),
     })
     .default({ incidents: '#incidents', deployments: '#deployments' }),
   incidents: z
-    .object({
+    .strictObject({
       /** "any", or a list of channels where /incident declare is accepted. */
       declareIn: z.union([z.literal('any'), z.array(channelRef).min(1)]).default('any'),
       /** Channel name template: {id} (number), {slug} (from the title), {severity}. */
@@ -335,7 +338,7 @@ export const configSchema = z.object({
     rollbackErrorRate: 0.05,
     rollbackAfter: 300_000,
   }),
-  escalation: z.object({ levels: z.array(escalationLevelSchema).default([]) }).default({ levels: [] }),
+  escalation: z.strictObject({ levels: z.array(escalationLevelSchema).default([]) }).default({ levels: [] }),
 });
 
 export type RunbookConfig = z.output<typeof configSchema>;

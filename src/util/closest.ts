@@ -22,3 +22,21 @@ export function closestMatches(word: string, candidates: readonly string[], max 
     .slice(0, max)
     .map(({ c }) => c);
 }
+
+/**
+ * The known key a misspelt one most likely meant, for "did you mean": compared without case, at an
+ * edit distance of at most 2 (1 for keys of up to 4 letters), or one containing the other
+ * (`checks` → `healthChecks`, `timeoutMs` → `timeout`). Undefined when nothing is close.
+ */
+export function closestKey(word: string, candidates: readonly string[]): string | undefined {
+  const w = word.toLowerCase();
+  let best: { key: string; score: number } | undefined;
+  for (const key of candidates) {
+    const k = key.toLowerCase();
+    const distance = editDistance(w, k);
+    const contains = Math.min(w.length, k.length) >= 4 && (k.includes(w) || w.includes(k));
+    const score = distance <= (w.length <= 4 ? 1 : 2) ? distance : contains ? 2.5 : Number.POSITIVE_INFINITY;
+    if (score < (best?.score ?? Number.POSITIVE_INFINITY)) best = { key, score };
+  }
+  return best?.key;
+}
