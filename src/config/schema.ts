@@ -19,6 +19,47 @@ const channelRef = z
   .string()
   .regex(/^(#[a-z0-9_-]{1,80}|[CG][A-Z0-9]{2,})$/, 'use #channel-name or a channel id');
 
+/**
+ * A record keyed by environment, with defaults: the user's keys over the default keys, so giving one
+ * environment keeps the defaults of the others. `fields`: an object value is also merged field by
+ * field over its default; `replace`: a value replaces its default as a whole (lists). The merge runs
+ * before validation, so every problem is still reported at the user's path.
+ */
+function byKeyOverDefaults<T extends z.ZodType>(
+  schema: T,
+  defaults: z.input<T> & Record<string, unknown>,
+  values: 'fields' | 'replace',
+) {
+  return z
+    .unknown()
+    .optional()
+    .transform((input): unknown => mergeByKey(defaults, input, values))
+    .pipe(schema);
+}
+
+function mergeByKey(
+  defaults: Record<string, unknown>,
+  input: unknown,
+  values: 'fields' | 'replace',
+): unknown {
+  if (input === undefined) return defaults;
+  if (!isPlainObject(input)) return input;
+  // A Map and Object.fromEntries, so that a `__proto__` key stays a plain key.
+  const merged = new Map(Object.entries(defaults));
+  for (const [key, value] of Object.entries(input)) {
+    const base = merged.get(key);
+    merged.set(
+      key,
+      values === 'fields' && isPlainObject(base) && isPlainObject(value) ? { ...base, ...value } : value,
+    );
+  }
+  return Object.fromEntries(merged);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 // ---------------------------------------------------------------- severities
 
 export const severitySchema = z.strictObject({
@@ -224,6 +265,13 @@ export type ServiceConfig = z.output<typeof serviceSchema>;
 
 // ---------------------------------------------------------------- approvals and windows
 
+/** BARQ deployment runbook: production 2 approvals (Tech Lead + PM), staging 1, development none. */
+export const DEFAULT_APPROVALS: Record<string, z.input<typeof approvalRuleSchema>> = {
+  production: { required: 2, fromGroups: ['tech-lead', 'pm'], allowSelfApproval: false },
+  staging: { required: 1, fromGroups: [], allowSelfApproval: false },
+  development: { required: 0, fromGroups: [], allowSelfApproval: false },
+};
+
 export const approvalRuleSchema = z.strictObject({
   required: z.number().int().min(0).max(10),
   /** Approver groups of which one member each must approve (e.g. [tech-lead, pm]). */
@@ -240,13 +288,29 @@ export const deployWindowSchema = z.strictObject({
   to: hhmm,
 });
 
+/** BARQ deploy windows (UTC+3): weekdays 10:00–14:00, not Friday after 12:00, not weekends. */
+export const DEFAULT_DEPLOY_WINDOWS: Record<string, z.input<typeof deployWindowSchema>[]> = {
+  production: [
+    { days: ['mon', 'tue', 'wed', 'thu'], from: '10:00', to: '14:00' },
+    { days: ['fri'], from: '10:00', to: '12:00' },
+  ],
+};
+
 export const deployPolicySchema = z.strictObject({
   /** UTC offset the windows are written in (BARQ: UTC+3). */
   utcOffset: z
     .string()
     .regex(/^[+-]([01]\d|2[0-3]):[0-5]\d$/, 'use an offset such as +03:00')
     .default('+03:00'),
-  windows: z.record(z.string(), z.array(deployWindowSchema)).default({}),
+  /**
+   * Windows by environment, merged over DEFAULT_DEPLOY_WINDOWS environment by environment: giving
+   * `staging` keeps the default `production`; an environment's list replaces its default as a whole.
+   */
+  windows: byKeyOverDefaults(
+    z.record(z.string(), z.array(deployWindowSchema)),
+    DEFAULT_DEPLOY_WINDOWS,
+    'replace',
+  ),
   /** Approver group that can authorise an emergency change outside the windows. */
   emergencyApproverGroup: z.string().default('cto'),
   /** Error rate above which a change is rolled back (BARQ: > 5 % for 5 minutes). */
@@ -271,7 +335,7 @@ export const configSchema = z.strictObject({
       incidents: channelRef.default('#incidents'),
       deployments: channelRef.default('#deployments'),
     })
-    .default({ incidents: '#incidents', deployments: '#deployments' }),
+    .prefault({}),
   incidents: z
     .strictObject({
       /** "any", or a list of channels where /incident declare is accepted. */
@@ -286,13 +350,7 @@ export const configSchema = z.strictObject({
       /** Archive the incident channel this long after resolution; 0 disables. */
       archiveAfter: durationSchema.default(7 * 86_400_000),
     })
-    .default({
-      declareIn: 'any',
-      channelNameTemplate: 'inc-{id}-{slug}',
-      createChannel: true,
-      roles: ['commander', 'communications lead', 'scribe'],
-      archiveAfter: 7 * 86_400_000,
-    }),
+    .prefault({}),
   severities: z
     .array(severitySchema)
     .min(1)
@@ -321,24 +379,10 @@ export const configSchema = z.strictObject({
   approvers: z
     .record(z.string(), z.array(z.string().regex(/^[UW][A-Z0-9_]+$/, 'a Slack user id')))
     .default({}),
-  approvals: z.record(z.string(), approvalRuleSchema).default({
-    production: { required: 2, fromGroups: ['tech-lead', 'pm'], allowSelfApproval: false },
-    staging: { required: 1, fromGroups: [], allowSelfApproval: false },
-    development: { required: 0, fromGroups: [], allowSelfApproval: false },
-  }),
-  deploy: deployPolicySchema.default({
-    utcOffset: '+03:00',
-    windows: {
-      production: [
-        { days: ['mon', 'tue', 'wed', 'thu'], from: '10:00', to: '14:00' },
-        { days: ['fri'], from: '10:00', to: '12:00' },
-      ],
-    },
-    emergencyApproverGroup: 'cto',
-    rollbackErrorRate: 0.05,
-    rollbackAfter: 300_000,
-  }),
-  escalation: z.strictObject({ levels: z.array(escalationLevelSchema).default([]) }).default({ levels: [] }),
+  /** Approval rules by environment, merged over DEFAULT_APPROVALS environment by environment, field by field. */
+  approvals: byKeyOverDefaults(z.record(z.string(), approvalRuleSchema), DEFAULT_APPROVALS, 'fields'),
+  deploy: deployPolicySchema.prefault({}),
+  escalation: z.strictObject({ levels: z.array(escalationLevelSchema).default([]) }).prefault({}),
 });
 
 export type RunbookConfig = z.output<typeof configSchema>;

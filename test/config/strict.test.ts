@@ -83,7 +83,6 @@ describe('unknown config keys', () => {
       '      - {days: [mon], from: "10:00", untill: "12:00"}',
     ].join('\n');
     expect(problems(text)).toEqual([
-      'approvals.production.required (line 2): required field missing',
       'approvals.production.requried (line 2): unknown key "requried"; did you mean "required"?',
       'deploy.windows.production.0.to (line 6): required field missing',
       'deploy.windows.production.0.untill (line 6): unknown key "untill"; known keys here: days, from, to',
