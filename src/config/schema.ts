@@ -19,6 +19,11 @@ const channelRef = z
   .string()
   .regex(/^(#[a-z0-9_-]{1,80}|[CG][A-Z0-9]{2,})$/, 'use #channel-name or a channel id');
 
+/** A Slack user id (`U…`, `W…`) or user-group id (`S…`), as approvers and escalation targets. */
+const slackUserOrGroupId = z
+  .string()
+  .regex(/^[UWS][A-Z0-9_]+$/, 'a Slack user id (U…/W…) or user group id (S…)');
+
 /**
  * A record keyed by environment, with defaults: the user's keys over the default keys, so giving one
  * environment keeps the defaults of the others. `fields`: an object value is also merged field by
@@ -323,7 +328,7 @@ export const deployPolicySchema = z.strictObject({
 export const escalationLevelSchema = z.strictObject({
   name: z.string().min(1),
   /** Slack user or user-group ids to notify at this level. */
-  notify: z.array(z.string()).default([]),
+  notify: z.array(slackUserOrGroupId).default([]),
 });
 
 // ---------------------------------------------------------------- top level
@@ -375,10 +380,8 @@ export const configSchema = z.strictObject({
         seen.add(key);
       }
     }),
-  /** Approver groups: group name → Slack user ids. */
-  approvers: z
-    .record(z.string(), z.array(z.string().regex(/^[UW][A-Z0-9_]+$/, 'a Slack user id')))
-    .default({}),
+  /** Approver groups: group name → Slack user ids and user-group ids. */
+  approvers: z.record(z.string(), z.array(slackUserOrGroupId)).default({}),
   /** Approval rules by environment, merged over DEFAULT_APPROVALS environment by environment, field by field. */
   approvals: byKeyOverDefaults(z.record(z.string(), approvalRuleSchema), DEFAULT_APPROVALS, 'fields'),
   deploy: deployPolicySchema.prefault({}),

@@ -89,3 +89,26 @@ describe('unknown config keys', () => {
     ]);
   });
 });
+
+describe('approver groups', () => {
+  it('accept Slack user group ids (S…) beside user ids (U…, W…)', () => {
+    const config = parseConfigText('approvers:\n  tech-lead: [S0123ABC, U0123ABC, W0123ABC]\n');
+    expect(config.approvers['tech-lead']).toEqual(['S0123ABC', 'U0123ABC', 'W0123ABC']);
+  });
+
+  it('refuse ids that are neither, each by its path and line', () => {
+    const text = ['approvers:', '  tech-lead: [S0123ABC]', '  pm: ["@alice", C0123ABC]'].join('\n');
+    expect(problems(text)).toEqual([
+      'approvers.pm.0 (line 3): a Slack user id (U…/W…) or user group id (S…)',
+      'approvers.pm.1 (line 3): a Slack user id (U…/W…) or user group id (S…)',
+    ]);
+  });
+
+  it('escalation notify targets are checked the same way', () => {
+    const ok = parseConfigText('escalation:\n  levels:\n    - {name: CTO, notify: [S0123ABC, U0123ABC]}\n');
+    expect(ok.escalation.levels[0]?.notify).toEqual(['S0123ABC', 'U0123ABC']);
+    expect(problems('escalation:\n  levels:\n    - {name: CTO, notify: [bob]}')).toEqual([
+      'escalation.levels.0.notify.0 (line 3): a Slack user id (U…/W…) or user group id (S…)',
+    ]);
+  });
+});
