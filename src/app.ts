@@ -4,6 +4,7 @@ import { App } from '@slack/bolt';
 import { WebClientEvent } from '@slack/web-api';
 import { deployCommand } from '../commands/deploy/index.ts';
 import { incidentCommand } from '../commands/incident/index.ts';
+import { ReadinessProbe } from './http/readiness.ts';
 import { httpRoutes } from './http/routes.ts';
 import type { Services } from './services.ts';
 import { countSlackApiError } from './slack/api-error-metric.ts';
@@ -35,13 +36,14 @@ export interface Bot {
 /** Builds the Bolt app and registers every listener. The entry point stays thin. */
 export function createBot(services: Services, slack: SlackCredentials): Bot {
   const socketMode = Boolean(slack.appToken);
+  const readiness = new ReadinessProbe(services);
   const app = new App({
     token: slack.botToken,
     ...(socketMode
       ? { socketMode: true, appToken: slack.appToken, installerOptions: { port: services.env.PORT } }
       : { signingSecret: slack.signingSecret ?? '' }),
     endpoints: '/slack/events',
-    customRoutes: httpRoutes(services),
+    customRoutes: httpRoutes(services, readiness),
     clientOptions: { ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {}), retryConfig: { retries: 2 } },
     logger: boltLogger(services.logger),
     processBeforeResponse: false,
@@ -67,12 +69,14 @@ export function createBot(services: Services, slack: SlackCredentials): Bot {
   return {
     app,
     async start(port) {
+      readiness.start();
       const started = (await app.start(port)) as unknown;
       if (socketMode) return services.env.PORT;
       const address = (started as Server).address() as AddressInfo | null;
       return address?.port ?? port;
     },
     async stop() {
+      readiness.stop();
       await app.stop();
     },
   };

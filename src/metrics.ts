@@ -16,7 +16,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     registry,
     requests: new Counter({
       name: 'runbook_requests_total',
-      help: 'Slash commands handled, by command, subcommand and outcome (ok, user_error, error).',
+      help: 'Slash commands handled, by command, subcommand and outcome (ok, user_error, unavailable, error).',
       labelNames: ['command', 'subcommand', 'outcome'],
       registers: [registry],
     }),

@@ -18,6 +18,7 @@ function classify(error: Error, closedByUs: boolean): CoordinationErrorCode {
   if (error.name === 'MaxRetriesPerRequestError') return 'unavailable';
   if (message === 'Command timed out' || message.startsWith('Command timed out')) return 'timeout';
   if (message.startsWith('Connection is closed')) return closedByUs ? 'closed' : 'unavailable';
+  if (message.startsWith("Stream isn't writeable")) return closedByUs ? 'closed' : 'unavailable';
   if (typeof code === 'string' && NETWORK_CODES.has(code)) return 'unavailable';
   if (/^(NOAUTH|WRONGPASS|NOPERM)\b/.test(message)) return 'unauthenticated';
   return 'failed';

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { createLogger, type Logger } from '../logger.ts';
+import { resetSocket } from '../util/reset-socket.ts';
 import type { Coordination, DueTimer, Lock } from './coordination.ts';
 import { CoordinationError } from './errors.ts';
 import { describeServer, toCoordinationError } from './redis-errors.ts';
@@ -15,6 +16,23 @@ import {
 } from './redis-scripts.ts';
 import { decodeTimer, encodeTimer } from './timer-codec.ts';
 import { epochMillis, nonEmpty, takeLimit, ttlMillis } from './validate.ts';
+
+/**
+ * How long the bot waits on Redis. Every call fails within about a second when Redis is unreachable,
+ * and a command that timed out can never run later (its connection is reset, nothing is re-sent).
+ */
+export const REDIS_TIMEOUTS = {
+  /** TCP (and TLS) connect. */
+  connectMs: 1_000,
+  /** A command without an answer after this long fails, and the connection is reset. */
+  commandMs: 1_000,
+  /** While the connection is being re-established, a call waits this long for it, then fails. */
+  reconnectWaitMs: 500,
+  /** Longest pause between reconnect attempts (they go on until Redis is back). */
+  maxReconnectDelayMs: 1_000,
+  /** TCP keepalive, so a dead idle connection is noticed. */
+  keepAliveInitialDelayMs: 10_000,
+} as const;
 
 interface RedisCoordinationCommon {
   /** Prepended to every key; default `runbook:`. */
@@ -29,9 +47,9 @@ export type RedisCoordinationOptions = RedisCoordinationCommon &
         /** redis:// or rediss:// URL; the coordinator owns (and on close, quits) this connection. */
         url: string;
         client?: undefined;
-        /** Give up connecting after this long; default 5000 ms. */
+        /** Give up connecting after this long; default REDIS_TIMEOUTS.connectMs. */
         connectTimeoutMs?: number;
-        /** Fail a command not answered after this long; default 5000 ms. */
+        /** Fail a command not answered after this long; default REDIS_TIMEOUTS.commandMs. */
         commandTimeoutMs?: number;
       }
     | {
@@ -67,21 +85,80 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
   const owned = options.client === undefined;
   let client: Redis;
   let server: string;
+  let connectMs: number = REDIS_TIMEOUTS.connectMs;
+  let commandMs: number = REDIS_TIMEOUTS.commandMs;
   if (options.client !== undefined) {
     client = options.client;
     server = `${options.client.options.host ?? '127.0.0.1'}:${options.client.options.port ?? 6379}`;
   } else {
     server = describeServer(options.url);
+    connectMs = options.connectTimeoutMs ?? connectMs;
+    commandMs = options.commandTimeoutMs ?? commandMs;
     client = new Redis(options.url, {
-      connectTimeout: options.connectTimeoutMs ?? 5_000,
-      commandTimeout: options.commandTimeoutMs ?? 5_000,
-      // Fail queued commands after two failed reconnects rather than waiting for Redis forever.
-      maxRetriesPerRequest: 2,
+      connectTimeout: connectMs,
+      commandTimeout: commandMs,
+      // No queue of commands waiting for a connection, and nothing re-sent after a reconnect: a
+      // command the caller was told failed must not run later. Calls wait for a connection in call().
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times) => Math.min(times * 100, REDIS_TIMEOUTS.maxReconnectDelayMs),
+      keepAlive: REDIS_TIMEOUTS.keepAliveInitialDelayMs,
       connectionName: 'runbook-bot:coordination',
     });
     watchConnection(client, server, logger);
   }
   let closed = false;
+  let everReady = client.status === 'ready';
+  let lastConnectionError: Error | undefined;
+  /** Calls waiting for the connection: settled by the next ready, error or end (one listener each). */
+  const waiting = new Set<(error?: Error) => void>();
+  const settleWaiting = (error?: Error) => {
+    for (const done of [...waiting]) done(error);
+  };
+  client.on('ready', () => {
+    everReady = true;
+    lastConnectionError = undefined;
+    settleWaiting();
+  });
+  client.on('error', (error: unknown) => {
+    lastConnectionError = error instanceof Error ? error : new Error(String(error));
+    settleWaiting(lastConnectionError);
+  });
+  client.on('end', () => settleWaiting(new Error('Connection is closed.')));
+
+  /** Waits (briefly) for the connection to be usable; fails with why it is not. */
+  function untilReady(): Promise<void> {
+    if (client.status === 'ready') return Promise.resolve();
+    if (client.status === 'end') return Promise.reject(new Error('Connection is closed.'));
+    // The first connection gets the whole connect and handshake time; later, calls fail fast.
+    const waitMs = everReady ? REDIS_TIMEOUTS.reconnectWaitMs : connectMs + commandMs;
+    return new Promise((resolve, reject) => {
+      const done = (error?: Error) => {
+        clearTimeout(timer);
+        waiting.delete(done);
+        if (error) reject(error);
+        else resolve();
+      };
+      const timer = setTimeout(() => {
+        done(
+          client.status === 'connect'
+            ? new Error('Command timed out: Redis accepted the connection but did not complete the handshake')
+            : (lastConnectionError ?? new Error('Connection is closed.')),
+        );
+      }, waitMs);
+      waiting.add(done);
+    });
+  }
+
+  /**
+   * Drops a connection that stopped answering with a TCP reset, so what was sent on it cannot reach
+   * Redis later; ioredis reconnects (retryStrategy) and re-sends nothing.
+   */
+  function dropConnection(): void {
+    if (!owned || closed) return;
+    resetSocket(client.stream);
+  }
 
   const onceKey = (key: string) => `${prefix}once:${key}`;
   const lockKey = (name: string) => `${prefix}lock:${name}`;
@@ -97,9 +174,12 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
       );
     }
     try {
+      await untilReady();
       return await fn();
     } catch (error) {
-      throw toCoordinationError(error, action, server, closed);
+      const wrapped = toCoordinationError(error, action, server, closed);
+      if (wrapped.code === 'timeout') dropConnection();
+      throw wrapped;
     }
   }
 

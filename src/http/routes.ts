@@ -1,31 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CustomRoute } from '@slack/bolt';
 import type { Services } from '../services.ts';
-
-type CheckStatus = 'ok' | 'error';
-
-interface ReadinessCheck {
-  status: CheckStatus;
-  message: string;
-  latency?: number;
-}
-
-async function timed(name: string, fn: () => Promise<number>, timeoutMs: number): Promise<ReadinessCheck> {
-  try {
-    const latency = await Promise.race([
-      fn(),
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error(`timed out after ${timeoutMs}ms`)), timeoutMs).unref(),
-      ),
-    ]);
-    return { status: 'ok', message: `${name} reachable`, latency: Math.round(latency * 100) / 100 };
-  } catch (error) {
-    return {
-      status: 'error',
-      message: `${name} unreachable: ${error instanceof Error ? error.message : String(error)}`,
-    };
-  }
-}
+import type { ReadinessProbe } from './readiness.ts';
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -33,28 +9,11 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** The readiness answer, in the runbooks' JSON health format (status, timestamp, checks with latency). */
-export async function readiness(services: Services): Promise<{ httpStatus: number; body: unknown }> {
-  const [database, coordination] = await Promise.all([
-    timed(`database (${services.db.kind})`, () => services.db.ping(), 3_000),
-    timed(`coordination (${services.coordination.kind})`, () => services.coordination.ping(), 3_000),
-  ]);
-  const healthy = database.status === 'ok' && coordination.status === 'ok';
-  const now = services.clock.now();
-  return {
-    httpStatus: healthy ? 200 : 503,
-    body: {
-      status: healthy ? 'healthy' : 'unhealthy',
-      timestamp: now.toISOString(),
-      uptime: Math.round((now.getTime() - services.startedAt.getTime()) / 1000),
-      version: services.version,
-      checks: { database, coordination },
-    },
-  };
-}
-
-/** GET /health (liveness), /health/readiness and /metrics, served beside /slack/events. */
-export function httpRoutes(services: Services): CustomRoute[] {
+/**
+ * GET /health (liveness), /health/readiness and /metrics, served beside /slack/events. Readiness
+ * answers from the probe's last results, at once, whatever state the database and Redis are in.
+ */
+export function httpRoutes(services: Services, probe: ReadinessProbe): CustomRoute[] {
   return [
     {
       path: '/health',
@@ -67,7 +26,7 @@ export function httpRoutes(services: Services): CustomRoute[] {
       path: '/health/readiness',
       method: ['GET'],
       handler: (_req: IncomingMessage, res: ServerResponse) => {
-        readiness(services).then(
+        probe.readiness().then(
           ({ httpStatus, body }) => sendJson(res, httpStatus, body),
           (error: unknown) => {
             services.logger.error({ err: error }, 'readiness check failed');

@@ -7,6 +7,10 @@ export interface StoreErrorOptions {
   constraint?: string | undefined;
   detail?: string | undefined;
   cause?: unknown;
+  /** The database could not be reached or did not answer in time (see StoreError.unavailable). */
+  unavailable?: boolean | undefined;
+  /** See StoreError.inDoubt. */
+  inDoubt?: boolean | undefined;
 }
 
 export class StoreError extends Error {
@@ -14,11 +18,23 @@ export class StoreError extends Error {
   readonly code: string | undefined;
   readonly constraint: string | undefined;
   readonly detail: string | undefined;
+  /**
+   * The database was unreachable or did not answer in time (refused, reset, a connection or statement
+   * deadline). Whatever the statement was, it did not take effect, unless `inDoubt`.
+   */
+  readonly unavailable: boolean;
+  /**
+   * A COMMIT (or a write outside a transaction) was sent and no answer came back: the database may or
+   * may not have applied it.
+   */
+  readonly inDoubt: boolean;
   constructor(message: string, options: StoreErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.code = options.code;
     this.constraint = options.constraint;
     this.detail = options.detail;
+    this.unavailable = options.unavailable ?? false;
+    this.inDoubt = options.inDoubt ?? false;
   }
 }
 
@@ -31,6 +47,31 @@ export class MigrationError extends Error {
 export class IdempotencyConflictError extends Error {
   override name = 'IdempotencyConflictError';
 }
+
+/** Socket errors of a connection that failed or could not be made. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
+
+/**
+ * SQLSTATEs of a database that cannot serve us now: class 08 (connection exception), 53300 (too many
+ * connections), 57P01–57P03 (shutting down, cannot connect now) and 57014 (statement_timeout fired:
+ * the statement was cancelled and rolled back).
+ */
+function unavailableSqlState(code: string): boolean {
+  return code.startsWith('08') || ['53300', '57P01', '57P02', '57P03', '57014'].includes(code);
+}
+
+/** What pg says when a connection is lost or cannot be had in time. */
+const UNAVAILABLE_MESSAGE =
+  /^(timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|Connection terminated due to connection timeout)/;
 
 const driverErrorSchema = z.object({
   message: z.string(),
@@ -49,6 +90,10 @@ export function toStoreError(error: unknown, backend: 'postgres' | 'pglite'): St
   if (!parsed.success) return new StoreError(`${backend} query failed: ${String(error)}`, { cause: error });
   const { message, code, constraint, detail } = parsed.data;
   const sqlState = code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  const unavailable =
+    (sqlState !== undefined && unavailableSqlState(sqlState)) ||
+    (code !== undefined && NETWORK_CODES.has(code)) ||
+    UNAVAILABLE_MESSAGE.test(message);
   const where = [
     sqlState ? `SQLSTATE ${sqlState}` : code ? code : undefined,
     constraint ? `constraint ${constraint}` : undefined,
@@ -60,6 +105,7 @@ export function toStoreError(error: unknown, backend: 'postgres' | 'pglite'): St
       constraint,
       detail,
       cause: error,
+      unavailable,
     },
   );
 }
@@ -75,4 +121,9 @@ export const SQLSTATE = {
 
 export function isStoreError(error: unknown, code?: string): error is StoreError {
   return error instanceof StoreError && (code === undefined || error.code === code);
+}
+
+/** The database was unreachable or too slow (see StoreError.unavailable). */
+export function isStoreUnavailable(error: unknown): error is StoreError {
+  return error instanceof StoreError && error.unavailable;
 }

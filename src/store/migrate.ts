@@ -36,6 +36,13 @@ export interface MigrateResult {
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 
+/**
+ * Each statement of a migration may take this long (long DDL, waiting for another replica's migration
+ * lock), instead of the store's few seconds for the bot's own queries.
+ */
+export const MIGRATION_STATEMENT_TIMEOUT_MS = 5 * 60_000;
+const long = { statementTimeoutMs: MIGRATION_STATEMENT_TIMEOUT_MS };
+
 const FILE_NAME = /^(\d{3,})_([a-z0-9_]+)\.sql$/;
 
 export function checksumOf(sql: string): string {
@@ -138,7 +145,7 @@ export async function migrate(db: Db, options: MigrateOptions = {}): Promise<Mig
       }
     }
     return todo;
-  });
+  }, long);
 
   const appliedNow: Migration[] = [];
   for (const m of pending) {
@@ -167,7 +174,7 @@ export async function migrate(db: Db, options: MigrateOptions = {}): Promise<Mig
         [m.version, m.name, m.checksum, clock.now()],
       );
       return true;
-    });
+    }, long);
     if (didApply) appliedNow.push(m);
   }
 

@@ -4,6 +4,7 @@
  */
 import { addMilliseconds } from 'date-fns';
 import { archiveNotice, slackStepsFailed } from '../../../templates/incident.ts';
+import { CoordinationError } from '../../coordination/errors.ts';
 import {
   IncidentInputError,
   IncidentNotFoundError,
@@ -159,12 +160,23 @@ export async function resolveFlow(
   if (incident.channelId && archiveAfter > 0) {
     const channel = incident.channelId;
     const dueAt = addMilliseconds(incident.resolvedAt ?? ctx.services.clock.now(), archiveAfter);
-    await ctx.services.coordination.schedule({
-      id: archiveTimerId(number),
-      kind: ARCHIVE_TIMER_KIND,
-      payload: { incident: number },
-      dueAt,
-    });
+    try {
+      await ctx.services.coordination.schedule({
+        id: archiveTimerId(number),
+        kind: ARCHIVE_TIMER_KIND,
+        payload: { incident: number },
+        dueAt,
+      });
+    } catch (error) {
+      // The incident is resolved (committed): say what is missing rather than fail the whole answer.
+      if (!(error instanceof CoordinationError && error.transient)) throw error;
+      ctx.logger.error({ err: error, incident: number }, 'could not schedule archiving the channel');
+      failures.push({
+        step: `schedule archiving the channel (${slackDate(dueAt)})`,
+        error: 'redis_unreachable',
+      });
+      return { incident, failures };
+    }
     const steps = new SlackSteps(ctx.logger);
     await steps.run('post the archive notice', () =>
       ctx.client.chat.postMessage({
@@ -183,6 +195,13 @@ export async function reopenFlow(
   actor: string,
 ): Promise<SlackOutcome> {
   const incident = await asUserErrors(() => incidentService(ctx.services).reopen(number, { actor }));
-  await ctx.services.coordination.cancel(archiveTimerId(number));
+  // The archive timer checks the status when due, so one left behind (Redis unreachable) archives nothing.
+  await ctx.services.coordination.cancel(archiveTimerId(number)).catch((error: unknown) => {
+    if (!(error instanceof CoordinationError && error.transient)) throw error;
+    ctx.logger.warn(
+      { err: error, incident: number },
+      'could not cancel the archive timer; it will find the incident open',
+    );
+  });
   return { incident, failures: await announce(ctx, incident, reopenedMessage(incident, actor)) };
 }

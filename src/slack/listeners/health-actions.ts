@@ -18,6 +18,7 @@ import { decodePost, decodeWatch, reportOf } from '../health-button-values.ts';
 import { findCheckableService } from '../health-lookup.ts';
 import { startHealthWatch } from '../health-watches.ts';
 import { runIncidentHealthCheck } from '../incident-health.ts';
+import { unavailableText } from '../unavailable.ts';
 
 /** The incident headline's button (built with the headline); its value is the incident number. */
 export const RUN_INCIDENT_HEALTH_CHECK_ACTION = 'incident_run_health_check';
@@ -35,7 +36,8 @@ async function answering(
     const text =
       error instanceof UserInputError
         ? `:warning: ${error.message}${error.hint ? `\n${error.hint}` : ''}`
-        : `:x: Something went wrong (${what}). It has been logged; try again, and if it keeps failing tell the bot's operators.`;
+        : (unavailableText(error) ??
+          `:x: Something went wrong (${what}). It has been logged; try again, and if it keeps failing tell the bot's operators.`);
     if (!(error instanceof UserInputError)) logger.error({ err: error }, `${what} failed`);
     await respond({ response_type: 'ephemeral', replace_original: false, text }).catch(
       (respondError: unknown) =>

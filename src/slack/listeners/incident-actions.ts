@@ -35,6 +35,7 @@ import {
 } from '../incidents/incident-slack.ts';
 import { decodeMetadata, INCIDENT_VIEWS, type ModalMetadata, ModalValues } from '../incidents/modal-state.ts';
 import type { SlackStepFailure } from '../incidents/slack-failure.ts';
+import { unavailableText } from '../unavailable.ts';
 
 /** A repeated submission of one modal within this long is ignored (double submit, Slack retry). */
 const SUBMISSION_DEDUPE_MS = 24 * 3_600_000;
@@ -169,12 +170,30 @@ export function registerIncidentActions(app: App, services: Services): void {
     });
   };
 
-  /** Closes the modal once per submission; false for a repeat (nothing more to do). */
-  const claim = async (viewId: string, ack: AckFn<ViewResponseAction | undefined>): Promise<boolean> => {
-    const first = await services.coordination.claimOnce(
-      `incident:view-submission:${viewId}`,
-      SUBMISSION_DEDUPE_MS,
-    );
+  /**
+   * Closes the modal once per submission; false for a repeat (nothing more to do). When the claim
+   * cannot be made (Redis or the database unreachable), the modal stays open with the reason on
+   * `field`, so the user can submit again later, and false is returned.
+   */
+  const claim = async (
+    viewId: string,
+    ack: AckFn<ViewResponseAction | undefined>,
+    field: string,
+    logger: Logger,
+  ): Promise<boolean> => {
+    let first: boolean;
+    try {
+      first = await services.coordination.claimOnce(
+        `incident:view-submission:${viewId}`,
+        SUBMISSION_DEDUPE_MS,
+      );
+    } catch (error) {
+      const unavailable = unavailableText(error);
+      if (!unavailable) throw error;
+      logger.error({ err: error }, 'modal submission refused: a dependency is unreachable');
+      await ack({ response_action: 'errors', errors: { [field]: unavailable } });
+      return false;
+    }
     await ack();
     return first;
   };
@@ -198,7 +217,7 @@ export function registerIncidentActions(app: App, services: Services): void {
       });
       return;
     }
-    if (!(await claim(viewId, ack))) return;
+    if (!(await claim(viewId, ack, DECLARE_FIELDS.title, ctx.logger))) return;
     await reportErrors(ctx, who, async () => {
       const outcome = await declareFlow(ctx, {
         title,
@@ -230,7 +249,7 @@ export function registerIncidentActions(app: App, services: Services): void {
       await ack({ response_action: 'errors', errors: { [UPDATE_FIELDS.status]: 'Pick a status.' } });
       return;
     }
-    if (!(await claim(viewId, ack))) return;
+    if (!(await claim(viewId, ack, UPDATE_FIELDS.status, ctx.logger))) return;
     await reportErrors(ctx, who, async () => {
       const inMs = Number(values.selected(UPDATE_FIELDS.nextUpdate));
       const outcome = await updateFlow(ctx, incidentOf(metadata), {
@@ -256,7 +275,7 @@ export function registerIncidentActions(app: App, services: Services): void {
       });
       return;
     }
-    if (!(await claim(viewId, ack))) return;
+    if (!(await claim(viewId, ack, SEVERITY_FIELDS.severity, ctx.logger))) return;
     await reportErrors(ctx, who, async () => {
       const outcome = await severityFlow(ctx, incidentOf(metadata), { actor: who.userId, severity, reason });
       await tellAboutFailures(ctx, who, outcome.incident, outcome.failures);
@@ -273,7 +292,7 @@ export function registerIncidentActions(app: App, services: Services): void {
       });
       return;
     }
-    if (!(await claim(viewId, ack))) return;
+    if (!(await claim(viewId, ack, ROLE_FIELDS.role, ctx.logger))) return;
     await reportErrors(ctx, who, async () => {
       const outcome = await roleFlow(ctx, incidentOf(metadata), { actor: who.userId, role, userId });
       await tellAboutFailures(ctx, who, outcome.incident, outcome.failures);
@@ -289,7 +308,7 @@ export function registerIncidentActions(app: App, services: Services): void {
       });
       return;
     }
-    if (!(await claim(viewId, ack))) return;
+    if (!(await claim(viewId, ack, RESOLVE_FIELDS.resolution, ctx.logger))) return;
     await reportErrors(ctx, who, async () => {
       const outcome = await resolveFlow(ctx, incidentOf(metadata), {
         actor: who.userId,
@@ -330,7 +349,8 @@ async function reportErrors(ctx: IncidentSlackContext, who: Who, fn: () => Promi
     await tellUser(
       ctx,
       who,
-      ':x: Something went wrong with that incident action. It has been logged; try again, and if it keeps failing tell the bot operators.',
+      unavailableText(error) ??
+        ':x: Something went wrong with that incident action. It has been logged; try again, and if it keeps failing tell the bot operators.',
     );
   }
 }

@@ -7,6 +7,7 @@ import { closestMatches } from '../../util/closest.ts';
 import { countSlackApiError } from '../api-error-metric.ts';
 import type { CommandInvocation, Reply, SlashCommandSpec, Subcommand } from '../command.ts';
 import { UserInputError } from '../errors.ts';
+import { unavailableText } from '../unavailable.ts';
 
 /** Slack wants an answer within 3 s: a handler that has not acknowledged by then is acknowledged for it. */
 const AUTO_ACK_MS = 2_000;
@@ -115,11 +116,17 @@ async function dispatch(spec: SlashCommandSpec, services: Services, bolt: BoltCo
       outcome = 'user_error';
       await reply(userErrorReply(error));
     } else {
-      outcome = 'error';
+      const unavailable = unavailableText(error);
+      outcome = unavailable ? 'unavailable' : 'error';
       countSlackApiError(services.metrics, error, `${spec.command} ${subcommand.name}`);
-      logger().error({ err: error, args }, 'slash command failed');
+      logger().error(
+        { err: error, args },
+        unavailable ? 'slash command failed: a dependency is unreachable' : 'slash command failed',
+      );
       await reply({
-        text: `:x: Something went wrong running \`${spec.command} ${subcommand.name}\`. It has been logged; try again, and if it keeps failing tell the bot's operators.`,
+        text:
+          unavailable ??
+          `:x: Something went wrong running \`${spec.command} ${subcommand.name}\`. It has been logged; try again, and if it keeps failing tell the bot's operators.`,
       }).catch((replyError: unknown) =>
         logger().error({ err: replyError }, 'could not tell the user about a failure'),
       );

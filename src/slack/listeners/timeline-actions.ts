@@ -4,6 +4,7 @@ import type { Services } from '../../services.ts';
 import { incidentId } from '../../store/repositories/incidents.ts';
 import { parseTimelinePageValue, TIMELINE_PAGE_ACTION } from '../blocks/timeline.ts';
 import { renderTimelinePage } from '../timeline-page.ts';
+import { unavailableText } from '../unavailable.ts';
 
 const PAGE_ACTION = new RegExp(`^${TIMELINE_PAGE_ACTION}(?::|$)`);
 
@@ -21,16 +22,23 @@ export function registerTimelineActions(app: App, services: Services): void {
       });
       return;
     }
-    const incident = await services.repos.incidents.get(target.incidentNumber);
-    if (!incident) {
-      await respond({
-        response_type: 'ephemeral',
-        replace_original: false,
-        text: `:warning: ${incidentId(target.incidentNumber)} no longer exists.`,
-      });
-      return;
+    try {
+      const incident = await services.repos.incidents.get(target.incidentNumber);
+      if (!incident) {
+        await respond({
+          response_type: 'ephemeral',
+          replace_original: false,
+          text: `:warning: ${incidentId(target.incidentNumber)} no longer exists.`,
+        });
+        return;
+      }
+      const page = await renderTimelinePage(services, incident, target.page, { clamp: true });
+      await respond({ response_type: 'ephemeral', replace_original: true, ...page });
+    } catch (error) {
+      const unavailable = unavailableText(error);
+      if (!unavailable) throw error;
+      logger.error({ err: error }, 'timeline page failed: a dependency is unreachable');
+      await respond({ response_type: 'ephemeral', replace_original: false, text: unavailable });
     }
-    const page = await renderTimelinePage(services, incident, target.page, { clamp: true });
-    await respond({ response_type: 'ephemeral', replace_original: true, ...page });
   });
 }

@@ -10,12 +10,15 @@ export interface IncidentBot extends TestBot {
   command(text: string, options?: { userId?: string; channelId?: string }): Promise<string>;
 }
 
-/** A bot with `config` (YAML) as its runbook config. */
-export async function startIncidentBot(configYaml = ''): Promise<IncidentBot> {
+/** A bot with `config` (YAML) as its runbook config, and `env` (e.g. DATABASE_URL) over the test one. */
+export async function startIncidentBot(
+  configYaml = '',
+  env: Record<string, string> = {},
+): Promise<IncidentBot> {
   const dir = mkdtempSync(join(tmpdir(), 'incident-e2e-'));
   const path = join(dir, 'runbook.yml');
   writeFileSync(path, configYaml || 'organisation: Test\n');
-  const bot = await startTestBot({ env: { RUNBOOK_CONFIG: path } });
+  const bot = await startTestBot({ env: { ...env, RUNBOOK_CONFIG: path } });
   return {
     ...bot,
     async command(text, options = {}) {
