@@ -4,8 +4,7 @@
  */
 import { addMilliseconds } from 'date-fns';
 import { archiveNotice, slackStepsFailed } from '../../../templates/incident.ts';
-import type { ClaimedRun } from '../../flows/recorded-flow.ts';
-import { FlowClaimLostError } from '../../flows/recorded-flow.ts';
+import { type ClaimedRun, FlowClaimLostError } from '../../flows/recorded-flow.ts';
 import {
   IncidentInputError,
   IncidentNotFoundError,
