@@ -58,6 +58,10 @@ export function createBot(services: Services, slack: SlackCredentials): Bot {
     services.logger.error({ err: error }, 'unhandled error in a Slack listener');
   });
 
+  // First: every request's handling, after its ack too, is in flight until it is done (stop waits).
+  app.use(async ({ next }) => {
+    await services.inFlight.track('slack request', next());
+  });
   registerInteractionMetrics(app, services.metrics);
   registerSlashCommand(app, incidentCommand, services);
   registerSlashCommand(app, deployCommand, services);

@@ -1,24 +1,10 @@
 import { ConfigError } from './config/load.ts';
 import { EnvError } from './env.ts';
-import { startRuntime } from './runtime.ts';
+import { startRuntime, stopOnSignals } from './runtime.ts';
 
 /** Entry point: start, and stop gracefully on SIGTERM/SIGINT. */
 try {
-  const runtime = await startRuntime();
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    runtime.services.logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
-    runtime.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignals(await startRuntime());
 } catch (error) {
   if (error instanceof EnvError || error instanceof ConfigError) {
     process.stderr.write(`runbook-bot: ${error.message}\n`);

@@ -9,7 +9,9 @@ import { openCoordination } from './coordination/open.ts';
 import { startTimerLoop } from './coordination/timer-loop.ts';
 import { type Env, isLocalMode, parseEnv } from './env.ts';
 import { type SlackSimulator, startSlackSimulator } from './fakes/slack/server.ts';
+import { Flows } from './flows/recorded-flow.ts';
 import { HealthService } from './health/service.ts';
+import { InFlight } from './in-flight.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { PlatformRegistry } from './platform/factory.ts';
@@ -17,6 +19,7 @@ import type { Services } from './services.ts';
 import { HealthWatches } from './slack/health-watches.ts';
 import { archiveTimerHandler } from './slack/incidents/archive.ts';
 import { ARCHIVE_TIMER_KIND } from './slack/incidents/flows.ts';
+import { startSetupRecovery } from './slack/incidents/setup-recovery.ts';
 import type { Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { openDb } from './store/open.ts';
@@ -62,6 +65,8 @@ export const LOCAL_STATE_FILE = 'local-mode.json';
 
 /** How often due timers (incident channel archiving, …) are polled. */
 const TIMER_POLL_MS = 500;
+/** How long stop() waits for work in progress (requests, incident setups) before closing the stores. */
+export const DRAIN_MS = 10_000;
 
 /** Builds every part from the environment and starts the bot. `main.ts` and the e2e tests use it. */
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
@@ -121,12 +126,25 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       health: new HealthService({ config, clock, logger, env: options.env ?? process.env }),
       healthWatches: new HealthWatches(logger),
       platforms: new PlatformRegistry(config.services, logger),
+      flows: new Flows({ db, clock, logger }),
+      inFlight: new InFlight(),
       version: VERSION,
       startedAt: clock.now(),
     };
+    // After the bot stops taking requests (below): requests and setups in progress finish first.
+    cleanup.unshift(async () => {
+      await services.inFlight.drain(DRAIN_MS, logger);
+    });
     const bot = createBot(services, slack);
     const port = await bot.start(env.PORT);
     cleanup.unshift(() => bot.stop());
+    // Incidents whose Slack setup a crash cut short are finished now, and checked for again later.
+    const recovery = startSetupRecovery({
+      client: bot.app.client,
+      services,
+      logger: logger.child({ component: 'incident-setup-recovery' }),
+    });
+    cleanup.unshift(async () => recovery.stop());
     const timers = startTimerLoop({
       coordination,
       clock,
@@ -190,6 +208,27 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     await runCleanup(cleanup, logger);
     throw error;
   }
+}
+
+/**
+ * Stops on SIGTERM/SIGINT and exits: the bot stops taking requests, work in progress (requests,
+ * incident setups) finishes within DRAIN_MS, then Redis and Postgres close. Exits 1 if that hangs.
+ */
+export function stopOnSignals(runtime: Runtime): void {
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    runtime.services.logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), DRAIN_MS + 5_000);
+    force.unref();
+    runtime.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
 async function runCleanup(steps: (() => Promise<void>)[], logger: Logger): Promise<void> {

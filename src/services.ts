@@ -2,7 +2,9 @@ import type { Clock } from './clock.ts';
 import type { RunbookConfig } from './config/schema.ts';
 import type { Coordination } from './coordination/coordination.ts';
 import type { Env } from './env.ts';
+import type { Flows } from './flows/recorded-flow.ts';
 import type { HealthService } from './health/service.ts';
+import type { InFlight } from './in-flight.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { PlatformRegistry } from './platform/factory.ts';
@@ -25,6 +27,10 @@ export interface Services {
   /** Health watches running in this process (`/deploy health --watch`); stopped at shutdown. */
   healthWatches: HealthWatches;
   platforms: PlatformRegistry;
+  /** Recorded multi-step flows (an incident's Slack setup): claims, steps, runs in progress here. */
+  flows: Flows;
+  /** Work in progress (Slack requests, setups being finished): stopping waits for it, bounded. */
+  inFlight: InFlight;
   /** Bot version, for /health and the readiness answer. */
   version: string;
   startedAt: Date;

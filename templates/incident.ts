@@ -119,6 +119,10 @@ export const declaredReply = (f: { id: string; where: string }): string =>
 export const alreadyDeclared = (f: { id: string; where: string }): string =>
   `${f.id} was already declared from this request; it lives in ${f.where}.`;
 
+/** To the declarer, when a setup cut short (the bot restarted) was finished by a later run. */
+export const setupFinishedLater = (f: { id: string; where: string }): string =>
+  `:rotating_light: ${f.id} is declared and set up (the bot restarted while setting it up). Follow it in ${f.where}.`;
+
 export const archiveNotice = (f: { id: string; when: string }): string =>
   `This channel will be archived ${f.when} (${f.id} is resolved; reopening it cancels the archive).`;
 

@@ -4,7 +4,6 @@ import type { Subcommand } from '../../src/slack/command.ts';
 import { UserInputError } from '../../src/slack/errors.ts';
 import { assertDeclareAllowed, openModal, slackContext } from '../../src/slack/incidents/command-helpers.ts';
 import { declareFlow, outcomeText } from '../../src/slack/incidents/flows.ts';
-import { incidentWhere } from '../../src/slack/incidents/incident-slack.ts';
 import { incidentId } from '../../src/store/repositories/incidents.ts';
 import { alreadyDeclared, declaredReply } from '../../templates/incident.ts';
 
@@ -43,13 +42,16 @@ export const declare: Subcommand = {
       declaredBy: payload.user_id,
       dedupeKey: `declare:command:${payload.trigger_id}`,
       createChannel: services.config.incidents.createChannel,
+      replyChannelId: payload.channel_id,
     });
     const id = incidentId(outcome.incident.number);
-    const where = incidentWhere(outcome.incident, services);
+    const { where } = outcome;
     await invocation.reply({
-      text: outcome.created
-        ? outcomeText(outcome.incident, declaredReply({ id, where }), outcome.failures)
-        : alreadyDeclared({ id, where }),
+      text: outcomeText(
+        outcome.incident,
+        outcome.created ? declaredReply({ id, where }) : alreadyDeclared({ id, where }),
+        outcome.failures,
+      ),
     });
   },
 };

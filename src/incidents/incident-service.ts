@@ -7,14 +7,22 @@ import { addMilliseconds } from 'date-fns';
 import type { Clock } from '../clock.ts';
 import type { RunbookConfig, SeverityConfig } from '../config/schema.ts';
 import type { Db, Queryable } from '../store/db.ts';
+import type { FlowRun } from '../store/repositories/flow-runs.ts';
 import type { IncidentRole } from '../store/repositories/incident-roles.ts';
 import { type Incident, incidentId } from '../store/repositories/incidents.ts';
 import { type Repositories, repositories } from '../store/repositories/index.ts';
+import type { JsonObject } from '../store/repositories/rows.ts';
 import { IncidentInputError, IncidentNotFoundError, IncidentStateError, UnknownRoleError } from './errors.ts';
 import { parseSeverity } from './severity.ts';
 import { type IncidentStatus, OPEN_STATUSES } from './status.ts';
 
 export const COMMANDER_ROLE = 'commander';
+
+/**
+ * The recorded flow that sets a declared incident up where people follow it (channel, headline,
+ * announcement): its run is inserted with the incident, so a crash before it is done is finished later.
+ */
+export const INCIDENT_SETUP_FLOW = 'incident.setup';
 
 /** Short names people type for the default roles. */
 const ROLE_ALIASES: Record<string, string> = {
@@ -36,12 +44,19 @@ export interface DeclareInput {
   impact?: string | null;
   /** Same key twice returns the first incident (double submits, retries). */
   dedupeKey?: string | null;
+  /**
+   * Records the run of INCIDENT_SETUP_FLOW in the declare's transaction, claimed by the caller who
+   * does the setup next (see src/flows/recorded-flow.ts).
+   */
+  setup?: { input: JsonObject; claim: { owner: string; until: Date } };
 }
 
 export interface DeclareOutcome {
   incident: Incident;
   /** False when the dedupe key matched an incident declared before. */
   created: boolean;
+  /** The setup run created with the incident (null for a repeat, or when no setup was asked for). */
+  setup: FlowRun | null;
 }
 
 export interface UpdateInput {
@@ -171,7 +186,7 @@ export class IncidentService {
         nextUpdateDueAt: addMilliseconds(now, severity.updateCadence),
         dedupeKey: input.dedupeKey ?? null,
       });
-      if (!created) return { incident, created };
+      if (!created) return { incident, created, setup: null };
       await repos.roles.assign({
         incidentNumber: incident.number,
         role: COMMANDER_ROLE,
@@ -186,7 +201,15 @@ export class IncidentService {
         text: `${incidentId(incident.number)} declared as ${severity.name}: ${title}`,
         data: { severity: severity.name, commander, affectedServices: [...(input.affectedServices ?? [])] },
       });
-      return { incident, created };
+      const setup = input.setup
+        ? await repos.flowRuns.create({
+            flow: INCIDENT_SETUP_FLOW,
+            subject: String(incident.number),
+            input: input.setup.input,
+            claim: input.setup.claim,
+          })
+        : null;
+      return { incident, created, setup };
     });
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
+import type { Clock } from '../../src/clock.ts';
 import { SlackRequestClient } from '../../src/fakes/slack/client.ts';
 import { type SlackSimulator, startSlackSimulator } from '../../src/fakes/slack/server.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -21,6 +22,12 @@ export interface TestBotOptions {
   /** Extra environment (e.g. RUNBOOK_CONFIG). */
   env?: Record<string, string>;
   cwd?: string;
+  /**
+   * Another replica of a deployment: the same simulator, Postgres schema, Redis key prefix and
+   * signing secret (stop() then leaves them to their owner).
+   */
+  shared?: { sim: SlackSimulator; schema: string; keyPrefix: string; signingSecret: string };
+  clock?: Clock;
 }
 
 /**
@@ -28,9 +35,10 @@ export interface TestBotOptions {
  * and real Redis (a key prefix of its own).
  */
 export async function startTestBot(options: TestBotOptions = {}): Promise<TestBot> {
-  const sim = await startSlackSimulator();
-  const signingSecret = `test-secret-${randomUUID()}`;
-  const schema = `e2e_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  const { shared } = options;
+  const sim = shared?.sim ?? (await startSlackSimulator());
+  const signingSecret = shared?.signingSecret ?? `test-secret-${randomUUID()}`;
+  const schema = shared?.schema ?? `e2e_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const logs: string[] = [];
   const logger = createLogger({
     level: 'debug',
@@ -52,9 +60,10 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
       ...options.env,
     },
     ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
     logger,
     dbSchema: schema,
-    keyPrefix: `test:${randomUUID()}:`,
+    keyPrefix: shared?.keyPrefix ?? `test:${randomUUID()}:`,
   });
   const slack = new SlackRequestClient({
     botUrl: `${runtime.url}/slack/events`,
@@ -70,6 +79,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     async stop() {
       await runtime.stop();
       slack.close();
+      if (shared) return;
       await sim.close();
       const admin = await openPostgres(TEST_DATABASE_URL);
       try {

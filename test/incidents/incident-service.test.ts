@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { IncidentInputError, IncidentStateError, UnknownRoleError } from '../../src/incidents/errors.ts';
-import { IncidentService } from '../../src/incidents/incident-service.ts';
+import { INCIDENT_SETUP_FLOW, IncidentService } from '../../src/incidents/incident-service.ts';
 import { UnknownSeverityError } from '../../src/incidents/severity.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { repositories } from '../../src/store/repositories/index.ts';
@@ -67,6 +67,36 @@ describe('IncidentService against real Postgres', () => {
     );
     const numbers = distinct.map((r) => r.incident.number).sort((a, b) => a - b);
     expect(numbers).toEqual(numbers.map((_, i) => (numbers[0] ?? 0) + i));
+  });
+
+  it('records the setup run in the declare transaction, claimed by the caller; a repeat creates none', async () => {
+    const claim = { owner: 'worker-1', until: new Date('2026-03-02T09:00:30Z') };
+    const setup = { input: { createChannel: true }, claim };
+    const first = await service.declare({
+      title: 'Setup',
+      severity: 'P2',
+      declaredBy: 'U1',
+      dedupeKey: 'k-s',
+      setup,
+    });
+    expect(first.setup).toMatchObject({
+      flow: INCIDENT_SETUP_FLOW,
+      subject: String(first.incident.number),
+      input: { createChannel: true },
+      claimedBy: 'worker-1',
+      attempts: 1,
+      outcome: null,
+    });
+    const repeat = await service.declare({
+      title: 'Setup',
+      severity: 'P2',
+      declaredBy: 'U1',
+      dedupeKey: 'k-s',
+      setup,
+    });
+    expect(repeat).toMatchObject({ created: false, setup: null });
+    const { rows } = await database.db.query<{ n: number }>('SELECT count(*)::int AS n FROM flow_runs');
+    expect(rows[0]?.n).toBe(1);
   });
 
   it('runs an incident: update, severity, role, resolve, reopen — each on the timeline', async () => {

@@ -65,7 +65,7 @@ export interface RecordedCall {
   httpStatus: number;
   /** Epoch ms. */
   at: number;
-  /** True when the answer came from `injectFault`. */
+  /** True when `injectFault` shaped the answer (an error, or a late answer). */
   fault: boolean;
 }
 
@@ -94,6 +94,16 @@ export interface FaultSpec {
   retryAfterSeconds?: number;
   /** How many calls this applies to (default 1). */
   times?: number;
+  /** Only calls whose arguments have these values (as sent: `{ channel: '#incidents' }`). */
+  args?: Record<string, string>;
+  /** In-process only: only calls for which this answers true (arguments as recorded). */
+  match?: (args: JsonObject) => boolean;
+  /**
+   * Answers this many ms late (the call is recorded when it arrives). Alone, the call is carried out
+   * at once and only its answer is late (or lost, when the app is gone by then), like a Slack that did
+   * it; with `error`/`httpStatus`/`retryAfterSeconds`, nothing is done and the error comes late.
+   */
+  delayMs?: number;
 }
 
 interface ActiveFault extends FaultSpec {
@@ -188,6 +198,8 @@ const faultSchema = z.object({
   httpStatus: z.number().int().optional(),
   retryAfterSeconds: z.number().optional(),
   times: z.number().int().optional(),
+  args: z.record(z.string(), z.string()).optional(),
+  delayMs: z.number().int().min(0).optional(),
 });
 
 export class SlackSimulator implements LocalSimulatorApi {
@@ -206,6 +218,8 @@ export class SlackSimulator implements LocalSimulatorApi {
   readonly #tokens: Set<string>;
   readonly #events = new EventEmitter();
   #faults: ActiveFault[] = [];
+  /** Late answers (delayMs faults) not sent yet; dropped on close. */
+  readonly #late = new Set<NodeJS.Timeout>();
   #closed = false;
 
   constructor(server: Server, options: SlackSimulatorOptions) {
@@ -394,9 +408,13 @@ export class SlackSimulator implements LocalSimulatorApi {
     this.#faults = [];
   }
 
-  #takeFault(method: string, allowWildcard: boolean): ActiveFault | undefined {
+  #takeFault(method: string, allowWildcard: boolean, args: JsonObject = {}): ActiveFault | undefined {
     const fault = this.#faults.find(
-      (f) => f.remaining > 0 && (f.method === method || (allowWildcard && f.method === '*')),
+      (f) =>
+        f.remaining > 0 &&
+        (f.method === method || (allowWildcard && f.method === '*')) &&
+        Object.entries(f.args ?? {}).every(([key, value]) => asString(args[key]) === value) &&
+        (f.match?.(args) ?? true),
     );
     if (!fault) return undefined;
     fault.remaining -= 1;
@@ -561,6 +579,8 @@ export class SlackSimulator implements LocalSimulatorApi {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const timer of this.#late) clearTimeout(timer);
+    this.#late.clear();
     const closed = once(this.#server, 'close');
     this.#server.close();
     this.#server.closeAllConnections();
@@ -641,18 +661,35 @@ export class SlackSimulator implements LocalSimulatorApi {
     const parsed = await this.#parseApiArgs(req, url, raw);
     const args = typeof parsed === 'string' ? {} : parsed.args;
     const recordedArgs = normalizeArgs(args);
+    const fault = this.#takeFault(method, true, recordedArgs);
     const answer = (
       httpStatus: number,
       response: JsonObject,
-      fault = false,
+      isFault = false,
       headers: Record<string, string> = {},
     ) => {
-      this.#record({ method, args: recordedArgs, response, httpStatus, fault });
-      sendJson(res, httpStatus, response, headers);
+      this.#record({
+        method,
+        args: recordedArgs,
+        response,
+        httpStatus,
+        fault: isFault || fault !== undefined,
+      });
+      if (!fault?.delayMs) return sendJson(res, httpStatus, response, headers);
+      const timer = setTimeout(() => {
+        this.#late.delete(timer);
+        if (!res.destroyed && !res.writableEnded) sendJson(res, httpStatus, response, headers);
+      }, fault.delayMs);
+      this.#late.add(timer);
     };
 
-    const fault = this.#takeFault(method, true);
-    if (fault) {
+    // A delay alone only makes the real answer late; anything else answers an error.
+    const lateOnly =
+      fault?.delayMs !== undefined &&
+      fault.error === undefined &&
+      fault.httpStatus === undefined &&
+      fault.retryAfterSeconds === undefined;
+    if (fault && !lateOnly) {
       const status = fault.httpStatus ?? (fault.retryAfterSeconds !== undefined ? 429 : 200);
       const headers: Record<string, string> = {};
       if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);

@@ -639,6 +639,48 @@ const conversationsOpen: MethodHandler = (args, ctx) => {
   return { ok: true, channel: { id: ctx.ws.imWith(first).id } };
 };
 
+const userConversationsSchema = z.object({
+  user: zText.optional(),
+  types: zText.optional(),
+  exclude_archived: zBool.optional(),
+  limit: zInt.optional(),
+  cursor: zText.optional(),
+});
+
+const CONVERSATION_TYPES = ['public_channel', 'private_channel', 'mpim', 'im'] as const;
+
+/**
+ * users.conversations: the channels a user (default: the bot) is a member of, filtered by `types`
+ * (default `public_channel`), `exclude_archived`, paged by `limit` (default 100, at most 1000) and
+ * `cursor`. Private channels only when the bot shares them, like Slack.
+ */
+const usersConversations: MethodHandler = (args, ctx) => {
+  const a = parseArgs(userConversationsSchema, args);
+  const types = (a.types ?? 'public_channel').split(',').map((t) => t.trim());
+  if (!types.every((t) => (CONVERSATION_TYPES as readonly string[]).includes(t)))
+    throw new SlackApiError('invalid_types');
+  if (a.limit !== undefined && (a.limit < 1 || a.limit > 1000)) throw new SlackApiError('invalid_limit');
+  const userId = a.user ?? ctx.ws.bot.userId;
+  if (!ctx.ws.users.has(userId)) throw new SlackApiError('user_not_found');
+  const offset = decodeCursor(a.cursor);
+  const type = (c: SimChannel) => (c.isIm ? 'im' : c.isPrivate ? 'private_channel' : 'public_channel');
+  const matching = [...ctx.ws.channels.values()].filter(
+    (c) =>
+      c.members.has(userId) &&
+      types.includes(type(c)) &&
+      !(a.exclude_archived && c.isArchived) &&
+      (!c.isPrivate || c.members.has(ctx.ws.bot.userId)),
+  );
+  const limit = a.limit ?? 100;
+  const slice = matching.slice(offset, offset + limit);
+  const hasMore = offset + limit < matching.length;
+  return {
+    ok: true,
+    channels: slice.map((c) => ctx.ws.channelJson(c)),
+    response_metadata: { next_cursor: hasMore ? encodeCursor(offset + limit) : '' },
+  };
+};
+
 const pageSchema = z.object({
   channel: zText.optional(),
   ts: zText.optional(),
@@ -870,6 +912,7 @@ export const METHODS: Record<string, MethodHandler> = {
   'reactions.add': reactionsAdd,
   'reactions.remove': reactionsRemove,
   'users.info': usersInfo,
+  'users.conversations': usersConversations,
   'users.lookupByEmail': usersLookupByEmail,
   'usergroups.list': usergroupsList,
   'usergroups.users.list': usergroupsUsersList,

@@ -5,19 +5,26 @@
 import { addMilliseconds } from 'date-fns';
 import { archiveNotice, slackStepsFailed } from '../../../templates/incident.ts';
 import { CoordinationError } from '../../coordination/errors.ts';
+import { type ClaimedRun, FlowClaimLostError } from '../../flows/recorded-flow.ts';
 import {
   IncidentInputError,
   IncidentNotFoundError,
   IncidentStateError,
   UnknownRoleError,
 } from '../../incidents/errors.ts';
-import type { DeclareInput, UpdateInput } from '../../incidents/incident-service.ts';
+import {
+  type DeclareInput,
+  INCIDENT_SETUP_FLOW,
+  type UpdateInput,
+} from '../../incidents/incident-service.ts';
 import { findSeverity, UnknownSeverityError } from '../../incidents/severity.ts';
 import { type Incident, incidentId } from '../../store/repositories/incidents.ts';
 import { UserInputError } from '../errors.ts';
 import { slackDate } from '../escape.ts';
 import {
+  type IncidentSetupInput,
   type IncidentSlackContext,
+  incidentLink,
   incidentService,
   postToIncident,
   refreshIncidentInSlack,
@@ -65,20 +72,67 @@ export function outcomeText(incident: Incident, done: string, failures: readonly
 
 export interface DeclareFlowOutcome extends SlackOutcome {
   created: boolean;
+  /** Where the incident lives, as a link for the answer (channel, or permalink to its thread). */
+  where: string;
 }
 
+/** A repeat of a declare waits this long for another worker that is still setting the incident up. */
+const REPEAT_WAIT_MS = 8_000;
+
+/**
+ * Declares (one transaction, with the run of its Slack setup) and sets the incident up in Slack.
+ * A repeat of the same request (same dedupe key: a double submit, a retry after a crash) declares
+ * nothing new: it finishes whatever setup steps are missing, then says where the incident lives.
+ */
 export async function declareFlow(
   ctx: IncidentSlackContext,
-  input: DeclareInput & { createChannel: boolean },
+  input: DeclareInput & { createChannel: boolean; replyChannelId?: string | undefined },
 ): Promise<DeclareFlowOutcome> {
-  const { incident, created } = await asUserErrors(() => incidentService(ctx.services).declare(input));
+  const { flows } = ctx.services;
+  const { createChannel, replyChannelId, ...declare } = input;
+  const setupInput: IncidentSetupInput = { createChannel, ...(replyChannelId ? { replyChannelId } : {}) };
+  const claim = flows.newClaim();
+  const { incident, created, setup } = await asUserErrors(() =>
+    incidentService(ctx.services).declare({ ...declare, setup: { input: setupInput, claim } }),
+  );
   ctx.services.logger.info(
     { incident: incident.number, created, severity: incident.severity, actor: input.declaredBy },
     created ? 'incident declared' : 'repeat declare: the incident exists already',
   );
-  if (!created) return { incident, created, failures: [] };
-  const outcome = await setUpIncidentInSlack(ctx, incident, { createChannel: input.createChannel });
-  return { ...outcome, created };
+  let outcome: SlackOutcome;
+  if (setup) {
+    outcome = await runIncidentSetup(ctx, flows.claimed(setup, claim.owner));
+  } else {
+    const run = await flows.claimOrWait(INCIDENT_SETUP_FLOW, String(incident.number), REPEAT_WAIT_MS);
+    if (run) ctx.logger.info({ incident: incident.number }, 'repeat declare: finishing the Slack setup');
+    outcome = run
+      ? await runIncidentSetup(ctx, run)
+      : { incident: (await ctx.services.repos.incidents.get(incident.number)) ?? incident, failures: [] };
+  }
+  return { ...outcome, created, where: await incidentLink(ctx, outcome.incident) };
+}
+
+/**
+ * Runs an incident's Slack setup (or finishes one cut short) under the run's claim, known to this
+ * process while it runs. A claim taken over by another worker ends it quietly (that worker finishes).
+ */
+export function runIncidentSetup(ctx: IncidentSlackContext, run: ClaimedRun): Promise<SlackOutcome> {
+  const number = Number(run.subject);
+  const work = (async (): Promise<SlackOutcome> => {
+    try {
+      return await setUpIncidentInSlack(ctx, run);
+    } catch (error) {
+      if (!(error instanceof FlowClaimLostError)) {
+        await run.release().catch(() => undefined);
+        throw error;
+      }
+      ctx.logger.warn({ incident: number }, error.message);
+      const incident = await ctx.services.repos.incidents.get(number);
+      if (!incident) throw error;
+      return { incident, failures: [] };
+    }
+  })();
+  return ctx.services.flows.track(INCIDENT_SETUP_FLOW, run.subject, work);
 }
 
 async function announce(

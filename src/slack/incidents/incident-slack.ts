@@ -1,18 +1,30 @@
 /**
- * Where an incident lives in Slack: its channel (created with a suffix when the name is taken),
- * the pinned headline, the announcement in #incidents whose thread carries every update, and the
- * channel topic. Every step's failure is logged and returned, never losing the recorded incident.
+ * Where an incident lives in Slack: its channel (created with a suffix when the name is taken by
+ * someone else, adopted when the bot made it already), the pinned headline, the announcement in
+ * #incidents whose thread carries every update, and the channel topic. The setup is a recorded flow
+ * (src/flows/recorded-flow.ts): each step is stored right after it is done, so a setup cut short by a
+ * crash is finished by the next worker without doing anything twice. Every step's failure is logged
+ * and returned, never losing the recorded incident.
  */
 import type { Block, KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
+import { z } from 'zod';
 import { channelTopic } from '../../../templates/incident.ts';
+import type { ClaimedRun } from '../../flows/recorded-flow.ts';
 import { incidentChannelName } from '../../incidents/channel-name.ts';
 import { IncidentService } from '../../incidents/incident-service.ts';
 import { findSeverity } from '../../incidents/severity.ts';
 import { STATUS_LABEL } from '../../incidents/status.ts';
 import type { Logger } from '../../logger.ts';
 import type { Services } from '../../services.ts';
-import { type Incident, incidentId, type SlackMessageRef } from '../../store/repositories/incidents.ts';
+import type { Queryable } from '../../store/db.ts';
+import {
+  type Incident,
+  incidentId,
+  type SlackMessageRef,
+  type SlackRefsPatch,
+} from '../../store/repositories/incidents.ts';
+import { repositories } from '../../store/repositories/index.ts';
 import { buildHeadline } from '../blocks/incident-headline.ts';
 import { LIMITS } from '../blocks/incident-limits.ts';
 import { escapeMrkdwn, truncate } from '../escape.ts';
@@ -31,17 +43,55 @@ export interface SlackOutcome {
 
 /** Channel names tried before giving up (`inc-42-x`, `inc-42-x-2`, …). */
 const CHANNEL_NAME_ATTEMPTS = 5;
+/** A taken channel name is the bot's own from a cut-short setup only if created this close to the incident. */
+const ADOPT_WINDOW_SECONDS = 600;
+/** Pages of the bot's channels looked through for one to adopt (users.conversations, 200 a page). */
+const ADOPT_MAX_PAGES = 10;
+
+/** What the setup run of an incident needs (stored as the run's input). */
+export const setupInputSchema = z.object({
+  createChannel: z.boolean(),
+  /** Where the declare came from: the declarer is told there when a later worker finishes the setup. */
+  replyChannelId: z.string().optional(),
+});
+export type IncidentSetupInput = z.output<typeof setupInputSchema>;
+
+/** The recorded steps of an incident's Slack setup, in order. */
+export const SETUP_STEPS = ['channel', 'invite', 'topic', 'headline', 'pin', 'announcement'] as const;
+
+const channelStep = z.object({ channelId: z.string(), adopted: z.boolean().optional() });
+const messageStep = z.object({ channelId: z.string(), ts: z.string() });
+const doneStep = z.object({});
 
 export function incidentService(services: Services): IncidentService {
   return new IncidentService({ db: services.db, clock: services.clock, config: services.config });
 }
 
-/** How to point at the incident: its channel, or its thread in #incidents. */
+/** A configured channel (`#incidents` or `C0123`) as Slack shows it: ids become channel links. */
+export function channelMention(ref: string): string {
+  return ref.startsWith('#') ? ref : `<#${ref}>`;
+}
+
+/** How to point at the incident: its channel, or its thread in #incidents (always a link, never a raw id). */
 export function incidentWhere(incident: Incident, services: Services): string {
   if (incident.channelId) return `<#${incident.channelId}>`;
   if (incident.announcement)
     return `the ${incidentId(incident.number)} thread in <#${incident.announcement.channelId}>`;
-  return services.config.channels.incidents;
+  return `${channelMention(services.config.channels.incidents)} (it is not announced there yet)`;
+}
+
+/** incidentWhere, with a permalink to the thread for an incident living in #incidents. */
+export async function incidentLink(ctx: IncidentSlackContext, incident: Incident): Promise<string> {
+  const where = incidentWhere(incident, ctx.services);
+  if (incident.channelId || !incident.announcement) return where;
+  const { channelId, ts } = incident.announcement;
+  try {
+    const { permalink } = await ctx.client.chat.getPermalink({ channel: channelId, message_ts: ts });
+    if (permalink) return `<${permalink}|the ${incidentId(incident.number)} thread> in <#${channelId}>`;
+  } catch (error) {
+    ctx.logger.info({ err: error, incident: incident.number }, 'no permalink for the announcement');
+  }
+  return where;
 }
 
 /** The headline message of the incident's current state. */
@@ -56,9 +106,96 @@ export async function headlineFor(services: Services, incident: Incident, withAc
   });
 }
 
-/** Creates the channel, trying `-2`, `-3`… when the name is taken. Returns the channel id. */
-async function createChannel(ctx: IncidentSlackContext, incident: Incident): Promise<string> {
+/** The bot's own user id (auth.test), asked once per client. */
+const botUserIds = new WeakMap<WebClient, Promise<string>>();
+function botUserId(client: WebClient): Promise<string> {
+  let id = botUserIds.get(client);
+  if (!id) {
+    id = client.auth.test().then((answer) => {
+      if (!answer.user_id) throw new Error('auth.test answered without user_id');
+      return answer.user_id;
+    });
+    id.catch(() => botUserIds.delete(client));
+    botUserIds.set(client, id);
+  }
+  return id;
+}
+
+const listedChannel = z.object({
+  id: z.string(),
+  name: z.string(),
+  creator: z.string().optional(),
+  created: z.number().optional(),
+  is_archived: z.boolean().optional(),
+  topic: z.object({ value: z.string() }).optional(),
+});
+type ListedChannel = z.output<typeof listedChannel>;
+
+/** The channels the bot is a member of (it is a member of every channel it created). */
+async function botChannels(ctx: IncidentSlackContext): Promise<ListedChannel[]> {
+  const channels: ListedChannel[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < ADOPT_MAX_PAGES; page++) {
+    const answer = await ctx.client.users.conversations({
+      types: 'public_channel,private_channel',
+      exclude_archived: true,
+      limit: 200,
+      ...(cursor ? { cursor } : {}),
+    });
+    for (const raw of answer.channels ?? []) {
+      const parsed = listedChannel.safeParse(raw);
+      if (parsed.success) channels.push(parsed.data);
+    }
+    cursor = answer.response_metadata?.next_cursor || undefined;
+    if (!cursor) break;
+  }
+  return channels;
+}
+
+/**
+ * The channel by this name when it is this incident's, made by the bot in a setup that was cut short
+ * before it recorded the channel: created by the bot around the incident's time, not archived, with no
+ * topic or this incident's, and not another incident's channel. A person's channel is never adopted.
+ */
+async function adoptableChannel(
+  ctx: IncidentSlackContext,
+  incident: Incident,
+  name: string,
+  listed: () => Promise<ListedChannel[]>,
+): Promise<string | undefined> {
+  let channels: ListedChannel[];
+  let bot: string;
+  try {
+    [bot, channels] = await Promise.all([botUserId(ctx.client), listed()]);
+  } catch (error) {
+    ctx.logger.warn({ err: error, name }, "could not list the bot's channels to adopt one; using a suffix");
+    return undefined;
+  }
+  const channel = channels.find((c) => c.name === name);
+  if (!channel || channel.creator !== bot || channel.is_archived) return undefined;
+  const declaredAt = Math.floor(incident.createdAt.getTime() / 1000);
+  if (channel.created === undefined || channel.created < declaredAt - ADOPT_WINDOW_SECONDS) return undefined;
+  const topic = channel.topic?.value ?? '';
+  if (topic !== '' && !topic.startsWith(`${incidentId(incident.number)} `)) return undefined;
+  const owner = await ctx.services.repos.incidents.findByChannel(channel.id);
+  if (owner && owner.number !== incident.number) return undefined;
+  return channel.id;
+}
+
+/**
+ * Creates the channel, trying `-2`, `-3`… when the name is taken by someone else; a taken name that is
+ * this incident's own channel (made before a crash) is adopted instead.
+ */
+async function createOrAdoptChannel(
+  ctx: IncidentSlackContext,
+  incident: Incident,
+): Promise<{ channelId: string; adopted?: boolean }> {
   const template = ctx.services.config.incidents.channelNameTemplate;
+  let channels: Promise<ListedChannel[]> | undefined;
+  const listed = () => {
+    channels ??= botChannels(ctx);
+    return channels;
+  };
   let lastError: unknown;
   for (let attempt = 1; attempt <= CHANNEL_NAME_ATTEMPTS; attempt++) {
     const name = incidentChannelName(
@@ -70,12 +207,17 @@ async function createChannel(ctx: IncidentSlackContext, incident: Incident): Pro
       const created = await ctx.client.conversations.create({ name });
       const id = created.channel?.id;
       if (!id) throw new Error('conversations.create answered without a channel id');
-      return id;
+      return { channelId: id };
     } catch (error) {
       if (slackErrorCode(error) !== 'name_taken') throw error;
-      ctx.logger.info({ name, attempt }, 'incident channel name taken; trying a suffix');
       lastError = error;
     }
+    const adopted = await adoptableChannel(ctx, incident, name, listed);
+    if (adopted) {
+      ctx.logger.info({ name, channel: adopted }, 'adopting the incident channel made before a restart');
+      return { channelId: adopted, adopted: true };
+    }
+    ctx.logger.info({ name, attempt }, 'incident channel name taken; trying a suffix');
   }
   throw lastError;
 }
@@ -111,58 +253,126 @@ async function postMessage(
 }
 
 /**
- * Sets up a newly declared incident in Slack: channel (when asked), invites, topic, pinned headline,
- * announcement in #incidents. Lightweight mode (no channel): the announcement is the headline.
+ * Runs one setup step unless the run has it recorded already; records its result (with `effect`,
+ * what it changes on the incident, in the same transaction) or the error it failed with, for good.
+ * Answers the step's result; undefined when it failed (now or in an earlier run).
+ */
+async function setupStep<T extends object>(
+  run: ClaimedRun,
+  steps: SlackSteps,
+  step: { name: (typeof SETUP_STEPS)[number]; label: string; schema: z.ZodType<T> },
+  fn: () => Promise<T>,
+  effect?: (value: T, tx: Queryable) => Promise<void>,
+): Promise<T | undefined> {
+  if (run.step(step.name)) return run.result(step.name, step.schema);
+  const outcome = await steps.attempt(step.label, fn);
+  if (!outcome.ok) {
+    await run.record(step.name, { failed: outcome.error });
+    return undefined;
+  }
+  const { value } = outcome;
+  await run.record(step.name, { result: value }, effect ? (tx) => effect(value, tx) : undefined);
+  return value;
+}
+
+/**
+ * Sets up a declared incident in Slack, or finishes a setup cut short: channel (when asked; a channel
+ * the bot made already under the incident's name is adopted), invites, topic, pinned headline,
+ * announcement in #incidents. Lightweight mode (no channel): the announcement is the headline. Steps
+ * the run has recorded are skipped. Throws FlowClaimLostError when another worker took the run over.
  */
 export async function setUpIncidentInSlack(
   ctx: IncidentSlackContext,
-  declared: Incident,
-  options: { createChannel: boolean },
+  run: ClaimedRun,
 ): Promise<SlackOutcome> {
   const { services } = ctx;
-  const steps = new SlackSteps(ctx.logger.child({ incident: declared.number }));
-  let incident = declared;
+  const number = Number(run.subject);
+  const options = setupInputSchema.parse(run.input);
+  const steps = new SlackSteps(ctx.logger.child({ incident: number }));
+  const found = await services.repos.incidents.get(number);
+  if (!found) throw new Error(`the setup run of ${incidentId(number)} has no incident`);
+  let incident = found;
+  /** Records where the incident lives, in the step's transaction. */
+  const setRefs = async (tx: Queryable, refs: SlackRefsPatch): Promise<void> => {
+    incident = (await repositories(tx, services.clock).incidents.setSlackRefs(number, refs)) ?? incident;
+  };
 
   if (options.createChannel) {
-    const channelId = await steps.run('create the incident channel', () => createChannel(ctx, incident));
-    if (channelId) {
-      incident = (await services.repos.incidents.setSlackRefs(incident.number, { channelId })) ?? incident;
-      const people = [...new Set([incident.declaredBy, incident.commander])].filter(
-        (u): u is string => typeof u === 'string',
-      );
-      await steps.run(`invite ${people.map((u) => `<@${u}>`).join(' and ')} to the channel`, () =>
-        ctx.client.conversations.invite({ channel: channelId, users: people.join(','), force: true }),
-      );
-      await steps.run('set the channel topic', () =>
-        ctx.client.conversations.setTopic({ channel: channelId, topic: topicOf(incident) }),
-      );
-    }
+    await setupStep(
+      run,
+      steps,
+      { name: 'channel', label: 'create the incident channel', schema: channelStep },
+      () => createOrAdoptChannel(ctx, incident),
+      (value, tx) => setRefs(tx, { channelId: value.channelId }),
+    );
   }
-
-  const headline = await headlineFor(services, incident);
-  let pinned: SlackMessageRef | undefined;
   if (incident.channelId) {
     const channelId = incident.channelId;
-    pinned = await steps.run('post the headline in the incident channel', () =>
-      postMessage(ctx, channelId, headline),
+    const people = [...new Set([incident.declaredBy, incident.commander])].filter(
+      (u): u is string => typeof u === 'string',
+    );
+    await setupStep(
+      run,
+      steps,
+      {
+        name: 'invite',
+        label: `invite ${people.map((u) => `<@${u}>`).join(' and ')} to the channel`,
+        schema: doneStep,
+      },
+      async () => {
+        await ctx.client.conversations.invite({ channel: channelId, users: people.join(','), force: true });
+        return {};
+      },
+    );
+    await setupStep(
+      run,
+      steps,
+      { name: 'topic', label: 'set the channel topic', schema: doneStep },
+      async () => {
+        await ctx.client.conversations.setTopic({ channel: channelId, topic: topicOf(incident) });
+        return {};
+      },
+    );
+  }
+
+  let headline: Awaited<ReturnType<typeof headlineFor>> | undefined;
+  const headlineNow = async () => {
+    headline ??= await headlineFor(services, incident);
+    return headline;
+  };
+  if (incident.channelId) {
+    const channelId = incident.channelId;
+    const pinned = await setupStep(
+      run,
+      steps,
+      { name: 'headline', label: 'post the headline in the incident channel', schema: messageStep },
+      async () => postMessage(ctx, channelId, await headlineNow()),
+      (ref, tx) => setRefs(tx, { headline: ref }),
     );
     if (pinned) {
-      const ref = pinned;
-      await steps.run('pin the headline', () =>
-        ctx.client.pins.add({ channel: ref.channelId, timestamp: ref.ts }),
-      );
+      await setupStep(run, steps, { name: 'pin', label: 'pin the headline', schema: doneStep }, async () => {
+        try {
+          await ctx.client.pins.add({ channel: pinned.channelId, timestamp: pinned.ts });
+        } catch (error) {
+          if (slackErrorCode(error) !== 'already_pinned') throw error;
+        }
+        return {};
+      });
     }
   }
-  const announcement = await steps.run(`announce the incident in ${services.config.channels.incidents}`, () =>
-    postMessage(ctx, services.config.channels.incidents, headline),
+  await setupStep(
+    run,
+    steps,
+    {
+      name: 'announcement',
+      label: `announce the incident in ${services.config.channels.incidents}`,
+      schema: messageStep,
+    },
+    async () => postMessage(ctx, services.config.channels.incidents, await headlineNow()),
+    (ref, tx) => setRefs(tx, { announcement: ref, ...(incident.headline ? {} : { headline: ref }) }),
   );
-  const headlineRef = pinned ?? announcement;
-  incident =
-    (await services.repos.incidents.setSlackRefs(incident.number, {
-      ...(announcement ? { announcement } : {}),
-      ...(headlineRef ? { headline: headlineRef } : {}),
-    })) ?? incident;
-  return { incident, failures: steps.failures };
+  await run.finish();
+  return { incident: (await services.repos.incidents.get(number)) ?? incident, failures: steps.failures };
 }
 
 /** Re-renders the headline (and the announcement, and the topic) from the incident's current state. */

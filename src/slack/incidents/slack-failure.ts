@@ -40,13 +40,22 @@ export class SlackSteps {
 
   /** Runs one step; on failure logs it, records it and returns undefined. */
   async run<T>(step: string, fn: () => Promise<T>): Promise<T | undefined> {
+    const outcome = await this.attempt(step, fn);
+    return outcome.ok ? outcome.value : undefined;
+  }
+
+  /** Like run(), telling a failure apart from a step that returns nothing. */
+  async attempt<T>(
+    step: string,
+    fn: () => Promise<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
     try {
-      return await fn();
+      return { ok: true, value: await fn() };
     } catch (error) {
       const code = slackErrorCode(error);
       this.#logger.warn({ err: error, step, slackError: code }, `could not ${step}`);
       this.failures.push({ step, error: code });
-      return undefined;
+      return { ok: false, error: code };
     }
   }
 

@@ -5,7 +5,7 @@
 import type { AckFn, App, ViewResponseAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
-import { declaredReply } from '../../../templates/incident.ts';
+import { alreadyDeclared, declaredReply } from '../../../templates/incident.ts';
 import { parseStatus } from '../../incidents/status.ts';
 import type { Logger } from '../../logger.ts';
 import type { Services } from '../../services.ts';
@@ -27,12 +27,7 @@ import {
   severityFlow,
   updateFlow,
 } from '../incidents/flows.ts';
-import {
-  type IncidentSlackContext,
-  incidentService,
-  incidentWhere,
-  tellUser,
-} from '../incidents/incident-slack.ts';
+import { type IncidentSlackContext, incidentService, tellUser } from '../incidents/incident-slack.ts';
 import { decodeMetadata, INCIDENT_VIEWS, type ModalMetadata, ModalValues } from '../incidents/modal-state.ts';
 import type { SlackStepFailure } from '../incidents/slack-failure.ts';
 import { unavailableText } from '../unavailable.ts';
@@ -217,7 +212,9 @@ export function registerIncidentActions(app: App, services: Services): void {
       });
       return;
     }
-    if (!(await claim(viewId, ack, DECLARE_FIELDS.title, ctx.logger))) return;
+    // No claimOnce here: a repeat of this submission (same view, so same dedupe key) finishes whatever
+    // setup the first one left undone (say it was cut short by a restart) and says where it lives.
+    await ack();
     await reportErrors(ctx, who, async () => {
       const outcome = await declareFlow(ctx, {
         title,
@@ -228,15 +225,16 @@ export function registerIncidentActions(app: App, services: Services): void {
         summary: values.text(DECLARE_FIELDS.summary),
         dedupeKey: `declare:view:${viewId}`,
         createChannel: values.selectedMany(DECLARE_FIELDS.channel).includes(CREATE_CHANNEL),
+        replyChannelId: who.channelId,
       });
-      if (!outcome.created) return;
       const id = incidentId(outcome.incident.number);
+      const { where } = outcome;
       await tellUser(
         ctx,
         who,
         outcomeText(
           outcome.incident,
-          declaredReply({ id, where: incidentWhere(outcome.incident, services) }),
+          outcome.created ? declaredReply({ id, where }) : alreadyDeclared({ id, where }),
           outcome.failures,
         ),
       );

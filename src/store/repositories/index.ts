@@ -3,6 +3,7 @@ import { type Clock, systemClock } from '../../clock.ts';
 import type { Queryable } from '../db.ts';
 import { ApprovalRepository } from './approvals.ts';
 import { AuditRepository } from './audit.ts';
+import { FlowRunRepository } from './flow-runs.ts';
 import { IncidentRoleRepository } from './incident-roles.ts';
 import { IncidentRepository } from './incidents.ts';
 import { OperationRepository } from './operations.ts';
@@ -15,6 +16,7 @@ export interface Repositories {
   audit: AuditRepository;
   operations: OperationRepository;
   approvals: ApprovalRepository;
+  flowRuns: FlowRunRepository;
 }
 
 export function repositories(q: Queryable, clock: Clock = systemClock): Repositories {
@@ -25,5 +27,6 @@ export function repositories(q: Queryable, clock: Clock = systemClock): Reposito
     audit: new AuditRepository(q, clock),
     operations: new OperationRepository(q, clock),
     approvals: new ApprovalRepository(q, clock),
+    flowRuns: new FlowRunRepository(q, clock),
   };
 }

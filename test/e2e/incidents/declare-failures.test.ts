@@ -17,19 +17,52 @@ describe('/incident declare when Slack refuses steps', () => {
     return incident;
   }
 
-  it('adds a suffix when the channel name is taken', async () => {
-    const next = (
-      await bot.runtime.services.db.query<{ n: number }>('SELECT last_number + 1 AS n FROM incident_counter')
-    ).rows[0]?.n;
+  const nextNumber = async () =>
+    (await bot.runtime.services.db.query<{ n: number }>('SELECT last_number + 1 AS n FROM incident_counter'))
+      .rows[0]?.n;
+
+  it('adds a suffix when the channel name is taken by a person, even one who invited the bot', async () => {
+    const next = await nextNumber();
     bot.sim.workspace.addChannel({
       id: 'C_TAKEN',
       name: `inc-${next}-db-down`,
       isPrivate: false,
-      members: [],
+      members: ['U_BOB', 'U_RUNBOOK'],
+      creator: 'U_BOB',
     });
     const incident = await declared(await bot.command('declare P0 DB down'));
     expect(incident.number).toBe(next);
     expect(bot.sim.workspace.channels.get(incident.channelId ?? '')?.name).toBe(`inc-${next}-db-down-2`);
+  });
+
+  it('adopts the channel the bot made under the incident name before a restart (no -2)', async () => {
+    const next = await nextNumber();
+    // What conversations.create left in Slack when the bot died before recording the channel.
+    bot.sim.workspace.addChannel({ id: 'C_MADE', name: `inc-${next}-cache-cold`, members: ['U_RUNBOOK'] });
+    const answer = await bot.command('declare P2 Cache cold');
+    const incident = await declared(answer);
+    expect(incident.channelId).toBe('C_MADE');
+    expect(answer).toContain('Follow it in <#C_MADE>');
+    expect(
+      [...bot.sim.workspace.channels.values()].filter((c) => c.name.startsWith(`inc-${next}-`)),
+    ).toHaveLength(1);
+    const channel = bot.sim.workspace.channels.get('C_MADE');
+    expect(channel?.members.has('U_ALICE')).toBe(true);
+    expect(channel?.topic.value).toMatch(new RegExp(`^INC-${next} \\|`));
+    expect(bot.sim.messagesIn('C_MADE').some((m) => m.pinned)).toBe(true);
+  });
+
+  it("does not adopt the bot's channel of another incident with that name (another INC in its topic)", async () => {
+    const next = await nextNumber();
+    bot.sim.workspace.addChannel({
+      id: 'C_OLD',
+      name: `inc-${next}-login-loop`,
+      members: ['U_RUNBOOK'],
+      topic: 'INC-999 | P1 | Resolved | Commander: <@U_BOB> | Login loop',
+    });
+    const incident = await declared(await bot.command('declare P2 Login loop'));
+    expect(incident.channelId).not.toBe('C_OLD');
+    expect(bot.sim.workspace.channels.get(incident.channelId ?? '')?.name).toBe(`inc-${next}-login-loop-2`);
   });
 
   it('keeps the incident (in the #incidents thread) and says so when conversations.create is refused', async () => {

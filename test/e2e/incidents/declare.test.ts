@@ -89,6 +89,16 @@ describe('/incident declare, end to end', () => {
     const channel = bot.sim.workspace.channels.get(incident?.channelId ?? '');
     expect(channel?.members.has('U_CAROL')).toBe(true);
     expect(channel?.members.has('U_BOB')).toBe(true);
+    // The repeat submission declares nothing new and says where the first one lives.
+    const told = await eventually(() => {
+      const texts = bot.sim.ephemeralsFor('U_BOB').map((e) => e.text);
+      const repeat = texts.find((t) => t.includes('already declared'));
+      if (!repeat) throw new Error(`no answer to the repeat yet: ${texts.join(' | ')}`);
+      return repeat;
+    });
+    expect(told).toBe(
+      `INC-${incident?.number} was already declared from this request; it lives in <#${incident?.channelId}>.`,
+    );
   });
 
   it('escapes user text: a title with <!channel> and <@U123> pings nobody and shows as typed', async () => {

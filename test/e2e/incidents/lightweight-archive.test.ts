@@ -26,6 +26,10 @@ describe('lightweight mode and archiving', () => {
     expect(incident?.channelId).toBeNull();
     expect(bot.sim.callsTo('conversations.create')).toHaveLength(0);
     expect(incident?.headline).toEqual(incident?.announcement);
+    const ts = incident?.announcement?.ts.replace('.', '');
+    expect(answer).toContain(
+      `Follow it in <https://runbook-sim.slack.com/archives/C_INCIDENTS/p${ts}|the INC-${number} thread> in <#C_INCIDENTS>.`,
+    );
     const severity = await bot.command(`severity INC-${number} P1 finance close is today`);
     expect(severity).toContain('is now P1');
     const thread = bot.sim.thread('C_INCIDENTS', incident?.announcement?.ts ?? '');

@@ -262,6 +262,61 @@ describe('Slack simulator Web API (driven by @slack/web-api)', () => {
     expect((await web.conversations.create({ name: 'a' })).ok).toBe(true);
   });
 
+  it('injects faults on matching calls only, and late answers (carried out at once, or a hang then an error)', async () => {
+    sim.injectFault({ method: 'chat.postMessage', args: { channel: '#deployments' }, error: 'is_archived' });
+    expect((await web.chat.postMessage({ channel: 'C_INCIDENTS', text: 'not this one' })).ok).toBe(true);
+    await expectSlackError(
+      web.chat.postMessage({ channel: '#deployments', text: 'this one' }),
+      'is_archived',
+    );
+
+    sim.injectFault({ method: 'conversations.create', delayMs: 300, match: (a) => a.name === 'slow' });
+    const since = sim.calls.length;
+    const created = web.conversations.create({ name: 'slow' });
+    const arrived = await sim.waitForCall('conversations.create', { since });
+    expect(arrived).toMatchObject({ fault: true, response: { ok: true } });
+    // Slack did it before it answered: the channel exists while the answer is still on its way.
+    expect(sim.workspace.channelByName('slow')).toBeDefined();
+    expect((await created).channel?.name).toBe('slow');
+
+    sim.injectFault({ method: 'pins.add', delayMs: 300, error: 'fatal_error' });
+    const message = await web.chat.postMessage({ channel: 'C_INCIDENTS', text: 'pin me' });
+    await expectSlackError(
+      web.pins.add({ channel: 'C_INCIDENTS', timestamp: message.ts ?? '' }),
+      'fatal_error',
+    );
+    expect(sim.messagesIn('C_INCIDENTS').find((m) => m.ts === message.ts)?.pinned).toBe(false);
+  });
+
+  it("lists a user's conversations (users.conversations) by type, paged, without archived ones on request", async () => {
+    const made = await web.conversations.create({ name: 'inc-7-made-by-bot' });
+    await web.conversations.archive({ channel: made.channel?.id ?? '' });
+    sim.workspace.addChannel({
+      id: 'C_PEOPLE',
+      name: 'people-only',
+      members: ['U_ALICE'],
+      creator: 'U_ALICE',
+    });
+    const all = await web.users.conversations({ types: 'public_channel,private_channel', limit: 2 });
+    expect(all.channels).toHaveLength(2);
+    const cursor = all.response_metadata?.next_cursor ?? '';
+    expect(cursor).not.toBe('');
+    const rest = await web.users.conversations({ types: 'public_channel,private_channel', limit: 2, cursor });
+    const names = [...(all.channels ?? []), ...(rest.channels ?? [])].map((c) => c.name);
+    expect(names.sort()).toEqual(['deployments', 'general', 'inc-7-made-by-bot', 'incidents']);
+    const open = await web.users.conversations({ exclude_archived: true });
+    expect(open.channels?.map((c) => c.name)).not.toContain('inc-7-made-by-bot');
+    expect(open.channels?.find((c) => c.name === 'incidents')).toMatchObject({
+      id: 'C_INCIDENTS',
+      is_member: true,
+      is_archived: false,
+      topic: { value: 'Incident coordination' },
+    });
+    const alice = await web.users.conversations({ user: 'U_ALICE' });
+    expect(alice.channels?.map((c) => c.name)).toContain('people-only');
+    await expectSlackError(web.users.conversations({ types: 'nope' }), 'invalid_types');
+  });
+
   it('opens views only with fresh trigger ids and validates them', async () => {
     const view = {
       type: 'modal' as const,
