@@ -7,3 +7,22 @@ export class UserInputError extends Error {
     this.hint = hint;
   }
 }
+
+/**
+ * The database did not answer in time while recording that an action runs exactly once, so the
+ * action was not taken. A UserInputError so that every listener tells the user in plain words.
+ */
+export class StoreUnavailableError extends UserInputError {
+  override name = 'StoreUnavailableError';
+  constructor(options: { cause?: unknown } = {}) {
+    super(
+      "The bot's database is not answering, so nothing was done.",
+      "Try again in a minute; if it keeps failing, tell the bot's operators.",
+    );
+    if (options.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+/** A button or form whose values the bot cannot read (older version, tampered, truncated). */
+export const outOfDate = (what: 'button' | 'form', command = 'the command'): UserInputError =>
+  new UserInputError(`This ${what} is out of date: run ${command} again.`);

@@ -6,6 +6,7 @@ import { AuditRepository } from './audit.ts';
 import { IncidentRoleRepository } from './incident-roles.ts';
 import { IncidentRepository } from './incidents.ts';
 import { OperationRepository } from './operations.ts';
+import { ProcessedRequestRepository } from './processed-requests.ts';
 import { TimelineRepository } from './timeline.ts';
 
 export interface Repositories {
@@ -15,6 +16,8 @@ export interface Repositories {
   audit: AuditRepository;
   operations: OperationRepository;
   approvals: ApprovalRepository;
+  /** Exactly-once keys of Slack deliveries and actions. */
+  processed: ProcessedRequestRepository;
 }
 
 export function repositories(q: Queryable, clock: Clock = systemClock): Repositories {
@@ -25,5 +28,6 @@ export function repositories(q: Queryable, clock: Clock = systemClock): Reposito
     audit: new AuditRepository(q, clock),
     operations: new OperationRepository(q, clock),
     approvals: new ApprovalRepository(q, clock),
+    processed: new ProcessedRequestRepository(q, clock),
   };
 }
