@@ -12,6 +12,9 @@ export interface TestBot {
   sim: SlackSimulator;
   slack: SlackRequestClient;
   signingSecret: string;
+  /** Its Postgres schema and Redis key prefix (shared by its replicas). */
+  schema: string;
+  keyPrefix: string;
   /** JSON log lines the bot wrote. */
   logs: string[];
   stop(): Promise<void>;
@@ -21,6 +24,11 @@ export interface TestBotOptions {
   /** Extra environment (e.g. RUNBOOK_CONFIG). */
   env?: Record<string, string>;
   cwd?: string;
+  /**
+   * A second replica of this bot: the same simulator, signing secret, Postgres schema and Redis
+   * prefix, its own process state and port. Its stop() leaves the shared parts to the first bot.
+   */
+  replicaOf?: TestBot;
 }
 
 /**
@@ -28,9 +36,11 @@ export interface TestBotOptions {
  * and real Redis (a key prefix of its own).
  */
 export async function startTestBot(options: TestBotOptions = {}): Promise<TestBot> {
-  const sim = await startSlackSimulator();
-  const signingSecret = `test-secret-${randomUUID()}`;
-  const schema = `e2e_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  const primary = options.replicaOf;
+  const sim = primary?.sim ?? (await startSlackSimulator());
+  const signingSecret = primary?.signingSecret ?? `test-secret-${randomUUID()}`;
+  const schema = primary?.schema ?? `e2e_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  const keyPrefix = primary?.keyPrefix ?? `test:${randomUUID()}:`;
   const logs: string[] = [];
   const logger = createLogger({
     level: 'debug',
@@ -54,7 +64,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     ...(options.cwd ? { cwd: options.cwd } : {}),
     logger,
     dbSchema: schema,
-    keyPrefix: `test:${randomUUID()}:`,
+    keyPrefix,
   });
   const slack = new SlackRequestClient({
     botUrl: `${runtime.url}/slack/events`,
@@ -66,10 +76,13 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     sim,
     slack,
     signingSecret,
+    schema,
+    keyPrefix,
     logs,
     async stop() {
       await runtime.stop();
       slack.close();
+      if (primary) return;
       await sim.close();
       const admin = await openPostgres(TEST_DATABASE_URL);
       try {
