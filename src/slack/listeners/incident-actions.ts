@@ -36,7 +36,7 @@ import {
 import { decodeMetadata, INCIDENT_VIEWS, type ModalMetadata, ModalValues } from '../incidents/modal-state.ts';
 import type { SlackStepFailure } from '../incidents/slack-failure.ts';
 import { incidentNumberValue } from '../input.ts';
-import { clickKey, DOUBLE_CLICK_MS, runOnce, VIEW_SUBMISSION_TTL_MS } from '../once.ts';
+import { claimOnce, clickKey, DOUBLE_CLICK_MS, runOnce, VIEW_SUBMISSION_TTL_MS } from '../once.ts';
 
 /** The next update of a submitted update form: between a minute and a week. */
 const NEXT_UPDATE_MIN_MS = 60_000;
@@ -184,200 +184,195 @@ export function registerIncidentActions(app: App, services: Services): void {
   });
 
   /**
-   * Runs a modal submission: reads it without throwing (an unreadable one is answered "out of date"
-   * in the modal), validates (errors shown in the modal), then `once` closes the modal and runs
-   * the work exactly once per modal, claimed in Postgres after the ack.
+   * Runs a modal submission: reads it without throwing (what the bot cannot read is answered "out
+   * of date" in the modal, within the ack), validates (errors shown in the modal), then `claim`
+   * closes the modal and claims the submission once, in Postgres, before the work.
    */
   const onSubmit = (
     callbackId: string,
-    options: { needsIncident: boolean },
     work: (args: {
       values: ModalValues;
-      metadata: ModalMetadata & { n: number };
+      metadata: ModalMetadata;
       who: Who;
       viewId: string;
       ctx: IncidentSlackContext;
       ack: AckFn<ViewResponseAction | undefined>;
-      once: (fn: () => Promise<void>) => Promise<void>;
     }) => Promise<void>,
   ) => {
+    // Every incident modal but the declare form is about one incident.
+    const needsIncident = callbackId !== INCIDENT_VIEWS.declare;
     app.view(callbackId, async ({ ack, body, client }) => {
-      const respond = ack as AckFn<ViewResponseAction | undefined>;
+      const answer = ack as AckFn<ViewResponseAction | undefined>;
       const parsed = viewBody.safeParse(body);
       const metadata = parsed.success ? decodeMetadata(parsed.data.view.private_metadata) : null;
       const values = parsed.success ? ModalValues.parse(parsed.data.view.state.values) : null;
-      if (!parsed.success || !metadata || !values || (options.needsIncident && metadata.n === undefined)) {
-        const answer = outOfDateAnswer(body);
-        await respond(answer);
+      if (!parsed.success || !metadata || !values || (needsIncident && metadata.n === undefined)) {
+        const outOfDateForm = outOfDateAnswer(body);
+        await answer(outOfDateForm);
         const ctx = context(client, services.logger.child({ view: callbackId }));
         // Shown under the first input; with none to show it under, the modal closes and the user is told.
-        if (answer.response_action === 'clear') await tellOutOfDate(ctx, body, undefined, 'form');
+        if (outOfDateForm.response_action === 'clear') await tellOutOfDate(ctx, body, undefined, 'form');
         else ctx.logger.warn('form payload the bot cannot read: answered "out of date"');
         return;
       }
       const who: Who = { userId: parsed.data.user.id, channelId: metadata.c };
       const logger = services.logger.child({ view: callbackId, user: who.userId });
       const ctx = context(client, logger);
-      const viewId = parsed.data.view.id;
-      await work({
-        values,
-        metadata: { ...metadata, n: metadata.n ?? 0 },
-        who,
-        viewId,
-        ctx,
-        ack: respond,
-        once: async (fn) => {
-          await respond();
-          await reportErrors(ctx, who, async () => {
-            const key = `view:${viewId}`;
-            if (!(await runOnce(services, key, 'view_submission', VIEW_SUBMISSION_TTL_MS, fn)))
-              logger.info('repeated submission of a modal ignored');
-          });
-        },
-      });
+      await work({ values, metadata, who, viewId: parsed.data.view.id, ctx, ack: answer });
     });
   };
 
-  onSubmit(
-    INCIDENT_VIEWS.declare,
-    { needsIncident: false },
-    async ({ values, who, viewId, ctx, ack, once }) => {
-      const title = values.text(DECLARE_FIELDS.title);
-      const severity = values.selected(DECLARE_FIELDS.severity);
-      if (title === '' || !severity) {
-        await ack({
-          response_action: 'errors',
-          errors:
-            title === ''
-              ? { [DECLARE_FIELDS.title]: 'Give the incident a title.' }
-              : { [DECLARE_FIELDS.severity]: 'Pick a severity.' },
-        });
-        return;
-      }
-      await once(async () => {
-        const outcome = await declareFlow(ctx, {
-          title,
-          severity,
-          declaredBy: who.userId,
-          commander: values.user(DECLARE_FIELDS.commander) ?? who.userId,
-          affectedServices: values.selectedMany(DECLARE_FIELDS.services),
-          summary: values.text(DECLARE_FIELDS.summary),
-          dedupeKey: `declare:view:${viewId}`,
-          createChannel: values.selectedMany(DECLARE_FIELDS.channel).includes(CREATE_CHANNEL),
-        });
-        if (!outcome.created) return;
-        const id = incidentId(outcome.incident.number);
-        await tellUser(
-          ctx,
-          who,
-          outcomeText(
-            outcome.incident,
-            declaredReply({ id, where: incidentWhere(outcome.incident, services) }),
-            outcome.failures,
-          ),
-        );
-      });
-    },
-  );
+  /**
+   * Closes the modal, then claims the submission in Postgres: false for a repeat (a double submit,
+   * another replica), and when the claim could not be made (the user is told); nothing more to do.
+   */
+  const claim = async (
+    viewId: string,
+    ack: AckFn<ViewResponseAction | undefined>,
+    ctx: IncidentSlackContext,
+    who: Who,
+  ): Promise<boolean> => {
+    await ack();
+    let first = false;
+    await reportErrors(ctx, who, async () => {
+      first = await claimOnce(services, `view:${viewId}`, 'view_submission', VIEW_SUBMISSION_TTL_MS);
+      if (!first) ctx.logger.info('repeated submission of a modal ignored');
+    });
+    return first;
+  };
 
-  onSubmit(
-    INCIDENT_VIEWS.update,
-    { needsIncident: true },
-    async ({ values, metadata, who, ctx, ack, once }) => {
-      const status = parseStatus(values.selected(UPDATE_FIELDS.status) ?? '');
-      if (!status || status === 'resolved') {
-        await ack({ response_action: 'errors', errors: { [UPDATE_FIELDS.status]: 'Pick a status.' } });
-        return;
-      }
-      const nextUpdate = values.selected(UPDATE_FIELDS.nextUpdate);
-      const inMs = nextUpdate === undefined ? undefined : Number(nextUpdate);
-      if (
-        inMs !== undefined &&
-        !(Number.isInteger(inMs) && inMs >= NEXT_UPDATE_MIN_MS && inMs <= NEXT_UPDATE_MAX_MS)
-      ) {
-        await ack({
-          response_action: 'errors',
-          errors: { [UPDATE_FIELDS.nextUpdate]: 'Pick when the next update is due.' },
-        });
-        return;
-      }
-      await once(async () => {
-        const outcome = await updateFlow(ctx, metadata.n, {
-          actor: who.userId,
-          status,
-          impact: values.text(UPDATE_FIELDS.impact),
-          nextStep: values.text(UPDATE_FIELDS.nextStep),
-          ...(inMs !== undefined ? { nextUpdateInMs: inMs } : {}),
-        });
-        await tellAboutFailures(ctx, who, outcome.incident, outcome.failures);
-      });
-    },
-  );
+  /** The incident of a submission that passed onSubmit's check. */
+  const incidentOf = (metadata: ModalMetadata): number => {
+    if (metadata.n === undefined)
+      throw new Error('incident modal without an incident number in private_metadata');
+    return metadata.n;
+  };
 
-  onSubmit(
-    INCIDENT_VIEWS.severity,
-    { needsIncident: true },
-    async ({ values, metadata, who, ctx, ack, once }) => {
-      const severity = values.selected(SEVERITY_FIELDS.severity);
-      const reason = values.text(SEVERITY_FIELDS.reason);
-      if (!severity || reason === '') {
-        await ack({
-          response_action: 'errors',
-          errors: !severity
-            ? { [SEVERITY_FIELDS.severity]: 'Pick a severity.' }
-            : { [SEVERITY_FIELDS.reason]: 'Give a reason.' },
-        });
-        return;
-      }
-      await once(async () => {
-        const outcome = await severityFlow(ctx, metadata.n, { actor: who.userId, severity, reason });
-        await tellAboutFailures(ctx, who, outcome.incident, outcome.failures);
+  onSubmit(INCIDENT_VIEWS.declare, async ({ values, who, viewId, ctx, ack }) => {
+    const title = values.text(DECLARE_FIELDS.title);
+    const severity = values.selected(DECLARE_FIELDS.severity);
+    if (title === '' || !severity) {
+      await ack({
+        response_action: 'errors',
+        errors:
+          title === ''
+            ? { [DECLARE_FIELDS.title]: 'Give the incident a title.' }
+            : { [DECLARE_FIELDS.severity]: 'Pick a severity.' },
       });
-    },
-  );
+      return;
+    }
+    if (!(await claim(viewId, ack, ctx, who))) return;
+    await reportErrors(ctx, who, async () => {
+      const outcome = await declareFlow(ctx, {
+        title,
+        severity,
+        declaredBy: who.userId,
+        commander: values.user(DECLARE_FIELDS.commander) ?? who.userId,
+        affectedServices: values.selectedMany(DECLARE_FIELDS.services),
+        summary: values.text(DECLARE_FIELDS.summary),
+        dedupeKey: `declare:view:${viewId}`,
+        createChannel: values.selectedMany(DECLARE_FIELDS.channel).includes(CREATE_CHANNEL),
+      });
+      if (!outcome.created) return;
+      const id = incidentId(outcome.incident.number);
+      await tellUser(
+        ctx,
+        who,
+        outcomeText(
+          outcome.incident,
+          declaredReply({ id, where: incidentWhere(outcome.incident, services) }),
+          outcome.failures,
+        ),
+      );
+    });
+  });
 
-  onSubmit(
-    INCIDENT_VIEWS.role,
-    { needsIncident: true },
-    async ({ values, metadata, who, ctx, ack, once }) => {
-      const role = values.selected(ROLE_FIELDS.role);
-      const userId = values.user(ROLE_FIELDS.user);
-      if (!role || !userId) {
-        await ack({
-          response_action: 'errors',
-          errors: !role ? { [ROLE_FIELDS.role]: 'Pick a role.' } : { [ROLE_FIELDS.user]: 'Pick a person.' },
-        });
-        return;
-      }
-      await once(async () => {
-        const outcome = await roleFlow(ctx, metadata.n, { actor: who.userId, role, userId });
-        await tellAboutFailures(ctx, who, outcome.incident, outcome.failures);
+  onSubmit(INCIDENT_VIEWS.update, async ({ values, metadata, who, viewId, ctx, ack }) => {
+    const status = parseStatus(values.selected(UPDATE_FIELDS.status) ?? '');
+    if (!status || status === 'resolved') {
+      await ack({ response_action: 'errors', errors: { [UPDATE_FIELDS.status]: 'Pick a status.' } });
+      return;
+    }
+    const nextUpdate = values.selected(UPDATE_FIELDS.nextUpdate);
+    const inMs = nextUpdate === undefined ? undefined : Number(nextUpdate);
+    if (
+      inMs !== undefined &&
+      !(Number.isInteger(inMs) && inMs >= NEXT_UPDATE_MIN_MS && inMs <= NEXT_UPDATE_MAX_MS)
+    ) {
+      await ack({
+        response_action: 'errors',
+        errors: { [UPDATE_FIELDS.nextUpdate]: 'Pick when the next update is due.' },
       });
-    },
-  );
+      return;
+    }
+    if (!(await claim(viewId, ack, ctx, who))) return;
+    await reportErrors(ctx, who, async () => {
+      const outcome = await updateFlow(ctx, incidentOf(metadata), {
+        actor: who.userId,
+        status,
+        impact: values.text(UPDATE_FIELDS.impact),
+        nextStep: values.text(UPDATE_FIELDS.nextStep),
+        ...(inMs !== undefined ? { nextUpdateInMs: inMs } : {}),
+      });
+      await tellAboutFailures(ctx, who, outcome.incident, outcome.failures);
+    });
+  });
 
-  onSubmit(
-    INCIDENT_VIEWS.resolve,
-    { needsIncident: true },
-    async ({ values, metadata, who, ctx, ack, once }) => {
-      const resolution = values.text(RESOLVE_FIELDS.resolution);
-      if (resolution === '') {
-        await ack({
-          response_action: 'errors',
-          errors: { [RESOLVE_FIELDS.resolution]: 'Say how it was resolved.' },
-        });
-        return;
-      }
-      await once(async () => {
-        const outcome = await resolveFlow(ctx, metadata.n, {
-          actor: who.userId,
-          resolution,
-          rootCause: values.text(RESOLVE_FIELDS.rootCause),
-        });
-        await tellAboutFailures(ctx, who, outcome.incident, outcome.failures);
+  onSubmit(INCIDENT_VIEWS.severity, async ({ values, metadata, who, viewId, ctx, ack }) => {
+    const severity = values.selected(SEVERITY_FIELDS.severity);
+    const reason = values.text(SEVERITY_FIELDS.reason);
+    if (!severity || reason === '') {
+      await ack({
+        response_action: 'errors',
+        errors: !severity
+          ? { [SEVERITY_FIELDS.severity]: 'Pick a severity.' }
+          : { [SEVERITY_FIELDS.reason]: 'Give a reason.' },
       });
-    },
-  );
+      return;
+    }
+    if (!(await claim(viewId, ack, ctx, who))) return;
+    await reportErrors(ctx, who, async () => {
+      const outcome = await severityFlow(ctx, incidentOf(metadata), { actor: who.userId, severity, reason });
+      await tellAboutFailures(ctx, who, outcome.incident, outcome.failures);
+    });
+  });
+
+  onSubmit(INCIDENT_VIEWS.role, async ({ values, metadata, who, viewId, ctx, ack }) => {
+    const role = values.selected(ROLE_FIELDS.role);
+    const userId = values.user(ROLE_FIELDS.user);
+    if (!role || !userId) {
+      await ack({
+        response_action: 'errors',
+        errors: !role ? { [ROLE_FIELDS.role]: 'Pick a role.' } : { [ROLE_FIELDS.user]: 'Pick a person.' },
+      });
+      return;
+    }
+    if (!(await claim(viewId, ack, ctx, who))) return;
+    await reportErrors(ctx, who, async () => {
+      const outcome = await roleFlow(ctx, incidentOf(metadata), { actor: who.userId, role, userId });
+      await tellAboutFailures(ctx, who, outcome.incident, outcome.failures);
+    });
+  });
+
+  onSubmit(INCIDENT_VIEWS.resolve, async ({ values, metadata, who, viewId, ctx, ack }) => {
+    const resolution = values.text(RESOLVE_FIELDS.resolution);
+    if (resolution === '') {
+      await ack({
+        response_action: 'errors',
+        errors: { [RESOLVE_FIELDS.resolution]: 'Say how it was resolved.' },
+      });
+      return;
+    }
+    if (!(await claim(viewId, ack, ctx, who))) return;
+    await reportErrors(ctx, who, async () => {
+      const outcome = await resolveFlow(ctx, incidentOf(metadata), {
+        actor: who.userId,
+        resolution,
+        rootCause: values.text(RESOLVE_FIELDS.rootCause),
+      });
+      await tellAboutFailures(ctx, who, outcome.incident, outcome.failures);
+    });
+  });
 }
 
 /**
