@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App } from '@slack/bolt';
+import { App, HTTPReceiver } from '@slack/bolt';
 import { WebClientEvent } from '@slack/web-api';
 import { deployCommand } from '../commands/deploy/index.ts';
 import { incidentCommand } from '../commands/incident/index.ts';
@@ -15,6 +15,8 @@ import { registerInteractionMetrics } from './slack/listeners/interaction-metric
 import { registerReactionEvents } from './slack/listeners/reaction-events.ts';
 import { registerSlashCommand } from './slack/listeners/slash-commands.ts';
 import { registerTimelineActions } from './slack/listeners/timeline-actions.ts';
+import { claimOnce, digest, SIGNATURE_DEADLINE_MS, SIGNATURE_TTL_MS } from './slack/once.ts';
+import { guardSlackRequests } from './slack/request-guard.ts';
 
 export interface SlackCredentials {
   botToken: string;
@@ -33,17 +35,54 @@ export interface Bot {
   stop(): Promise<void>;
 }
 
+/**
+ * Bolt's HTTP receiver behind the request guard: timestamps more than 5 minutes off either way are
+ * refused, and a signature seen before (a replay, one delivery reaching two replicas) runs nothing.
+ * Signatures are remembered in Postgres, so every replica shares them and Redis is not needed.
+ */
+function guardedReceiver(
+  services: Services,
+  signingSecret: string,
+  endpoints: string[],
+  customRoutes: ReturnType<typeof httpRoutes>,
+): HTTPReceiver {
+  const receiver = new HTTPReceiver({
+    signingSecret,
+    endpoints,
+    customRoutes,
+    logger: boltLogger(services.logger),
+    processBeforeResponse: false,
+  });
+  guardSlackRequests(receiver, {
+    signingSecret,
+    endpoints,
+    clock: services.clock,
+    logger: services.logger.child({ component: 'request-guard' }),
+    remember: (signature) =>
+      claimOnce(services, `signature:${digest(signature)}`, 'signature', SIGNATURE_TTL_MS, {
+        deadlineMs: SIGNATURE_DEADLINE_MS,
+      }),
+  });
+  return receiver;
+}
+
 /** Builds the Bolt app and registers every listener. The entry point stays thin. */
 export function createBot(services: Services, slack: SlackCredentials): Bot {
   const socketMode = Boolean(slack.appToken);
+  const endpoints = ['/slack/events'];
   const readiness = new ReadinessProbe(services);
+  const customRoutes = httpRoutes(services, readiness);
   const app = new App({
     token: slack.botToken,
     ...(socketMode
-      ? { socketMode: true, appToken: slack.appToken, installerOptions: { port: services.env.PORT } }
-      : { signingSecret: slack.signingSecret ?? '' }),
-    endpoints: '/slack/events',
-    customRoutes: httpRoutes(services, readiness),
+      ? {
+          socketMode: true,
+          appToken: slack.appToken,
+          installerOptions: { port: services.env.PORT },
+          endpoints,
+          customRoutes,
+        }
+      : { receiver: guardedReceiver(services, slack.signingSecret ?? '', endpoints, customRoutes) }),
     clientOptions: { ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {}), retryConfig: { retries: 2 } },
     logger: boltLogger(services.logger),
     processBeforeResponse: false,

@@ -26,8 +26,8 @@ export const deployHealth: Subcommand = {
       return invocation.reply(buildMultiReport(reports, { postValue: encodeAllPost() }));
     }
     const service = findCheckableService(services.health, args.service, args.environment);
-    await invocation.ack();
     if (args.watch) {
+      if (!(await invocation.ackOnce())) return;
       await startHealthWatch(services, {
         client: invocation.client,
         channelId: invocation.payload.channel_id,
@@ -37,6 +37,7 @@ export const deployHealth: Subcommand = {
       });
       return;
     }
+    await invocation.ack();
     const report = await services.health.checkService(service.name, service.environment);
     await invocation.reply(
       buildServiceReport(report, {

@@ -2,6 +2,7 @@ import { findSeverity, looksLikeSeverity, UnknownSeverityError } from '../../src
 import { buildDeclareModal } from '../../src/slack/blocks/incident-declare-modal.ts';
 import type { Subcommand } from '../../src/slack/command.ts';
 import { UserInputError } from '../../src/slack/errors.ts';
+import { escapeMrkdwn } from '../../src/slack/escape.ts';
 import { assertDeclareAllowed, openModal, slackContext } from '../../src/slack/incidents/command-helpers.ts';
 import { declareFlow, outcomeText } from '../../src/slack/incidents/flows.ts';
 import { incidentId } from '../../src/store/repositories/incidents.ts';
@@ -19,7 +20,9 @@ export const declare: Subcommand = {
     const [first = '', ...rest] = args.split(/\s+/);
     const severity = first ? findSeverity(first, services.config.severities) : undefined;
     if (!severity && first && looksLikeSeverity(first)) {
-      throw new UserInputError(new UnknownSeverityError(first, services.config.severities).message);
+      throw new UserInputError(
+        escapeMrkdwn(new UnknownSeverityError(first, services.config.severities).message),
+      );
     }
     const title = (severity ? rest.join(' ') : args).trim();
     if (!severity || !title) {

@@ -13,7 +13,7 @@ export const incidentHealth: Subcommand = {
   async run(invocation) {
     const { incident } = await incidentOfCommand(invocation);
     requireAffectedServices(incident);
-    await invocation.ack();
+    if (!(await invocation.ackOnce())) return;
     await runIncidentHealthCheck(
       invocation.services,
       invocation.client,

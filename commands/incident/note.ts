@@ -20,11 +20,14 @@ export const note: Subcommand = {
         `Usage: \`/incident note ${id} <what happened>\`, e.g. \`/incident note ${id} Failed over to the replica\`.`,
       );
     }
+    // One note per delivery, enforced by the timeline's unique source key: a Slack retry or the
+    // same delivery reaching another replica adds nothing more.
     await services.repos.timeline.add({
       incidentNumber: incident.number,
       actor: payload.user_id,
       kind: 'note',
       text,
+      sourceKey: payload.trigger_id ? `note:${payload.trigger_id}` : null,
     });
     await reply({ text: `:spiral_note_pad: Added to ${id}'s timeline: ${escapeOneLine(text, 500)}` });
   },

@@ -12,7 +12,7 @@ export const reopen: Subcommand = {
   async run(invocation) {
     const { payload } = invocation;
     const { incident } = await incidentOfCommand(invocation);
-    await invocation.ack();
+    if (!(await invocation.ackOnce())) return;
     const outcome = await reopenFlow(slackContext(invocation), incident.number, payload.user_id);
     await invocation.reply({
       text: outcomeText(outcome.incident, `${incidentId(incident.number)} reopened.`, outcome.failures),

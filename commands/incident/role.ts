@@ -36,7 +36,7 @@ export const role: Subcommand = {
         `Roles: ${services.config.incidents.roles.join(', ')}.`,
       );
     }
-    await invocation.ack();
+    if (!(await invocation.ackOnce())) return;
     const outcome = await roleFlow(slackContext(invocation), incident.number, {
       actor: payload.user_id,
       role: roleWords,

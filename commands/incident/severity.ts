@@ -30,7 +30,7 @@ export const severity: Subcommand = {
     }
     const reason = reasonWords.join(' ');
     if (reason === '') throw new UserInputError(severityReasonMissing);
-    await invocation.ack();
+    if (!(await invocation.ackOnce())) return;
     const outcome = await severityFlow(slackContext(invocation), incident.number, {
       actor: payload.user_id,
       severity: level,

@@ -46,7 +46,7 @@ async function allEvents(services: Services, incident: Incident): Promise<Timeli
 async function sendExport(invocation: CommandInvocation, incident: Incident): Promise<void> {
   const { services, client, payload } = invocation;
   const id = incidentId(incident.number);
-  await invocation.ack();
+  if (!(await invocation.ackOnce())) return;
   const events = await allEvents(services, incident);
   const messages = buildMarkdownMessages(`${id} timeline (Markdown)`, timelineMarkdown(incident, events));
   const opened = openedIm.safeParse(await client.conversations.open({ users: payload.user_id }));

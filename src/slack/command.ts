@@ -26,6 +26,12 @@ export interface CommandInvocation {
   logger: Logger;
   /** Acknowledges the command without an answer (idempotent). Do it before slow work. */
   ack(): Promise<void>;
+  /**
+   * Acknowledges, then claims this delivery in Postgres: false when it was handled already (a
+   * Slack retry, the same delivery on another replica), and the command must do nothing more.
+   * Commands that change something or post call it before doing so.
+   */
+  ackOnce(): Promise<boolean>;
   /** Answers privately: inside the acknowledgement when it has not been sent yet, else via response_url. */
   reply(message: Reply): Promise<void>;
   /** Answers in the channel for everyone, via response_url. */

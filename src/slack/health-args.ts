@@ -2,6 +2,7 @@
 import { healthUsage } from '../../templates/health.ts';
 import { formatDuration, parseDuration } from '../config/duration.ts';
 import { UserInputError } from './errors.ts';
+import { escapeMrkdwn } from './escape.ts';
 
 /** Watch bounds: every 10 s for at most 10 min by default; nothing faster than 100 ms or longer than 1 h. */
 export const DEFAULT_WATCH_INTERVAL_MS = 10_000;
@@ -22,12 +23,12 @@ function durationFlag(flag: string, value: string | undefined): number {
   const ms = value === undefined ? undefined : parseDuration(value);
   if (ms === undefined)
     throw new UserInputError(
-      `\`${flag}\` needs a duration such as 100ms, 10s or 5m${value === undefined ? '' : `, not "${value}"`}.`,
+      `\`${flag}\` needs a duration such as 100ms, 10s or 5m${value === undefined ? '' : `, not "${escapeMrkdwn(value)}"`}.`,
       healthUsage,
     );
   if (ms < MIN_WATCH_MS || ms > MAX_WATCH_DURATION_MS)
     throw new UserInputError(
-      `\`${flag} ${value}\` is out of range: use between ${formatDuration(MIN_WATCH_MS)} and ${formatDuration(MAX_WATCH_DURATION_MS)}.`,
+      `\`${flag} ${escapeMrkdwn(value ?? '')}\` is out of range: use between ${formatDuration(MIN_WATCH_MS)} and ${formatDuration(MAX_WATCH_DURATION_MS)}.`,
       healthUsage,
     );
   return ms;
@@ -50,12 +51,16 @@ export function parseHealthArgs(args: string): HealthArgs {
       else forMs = ms;
       watch = true;
     } else if (word.startsWith('-'))
-      throw new UserInputError(`\`${word}\` is not an option of \`/deploy health\`.`, healthUsage);
+      throw new UserInputError(
+        `\`${escapeMrkdwn(word)}\` is not an option of \`/deploy health\`.`,
+        healthUsage,
+      );
     else positional.push(word);
   }
   const [service, environment, ...extra] = positional;
   if (service === undefined) throw new UserInputError('Name the service to check.', healthUsage);
-  if (extra.length > 0) throw new UserInputError(`Too many words: \`${positional.join(' ')}\`.`, healthUsage);
+  if (extra.length > 0)
+    throw new UserInputError(`Too many words: \`${escapeMrkdwn(positional.join(' '))}\`.`, healthUsage);
   if (service.toLowerCase() === 'all') {
     if (watch || environment !== undefined)
       throw new UserInputError('`/deploy health all` takes no environment or watch options.', healthUsage);

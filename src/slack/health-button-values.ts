@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { HEALTH_STATUSES, type HealthReport } from '../health/types.ts';
 import type { ReportView, ResultView } from './blocks/health-report.ts';
-import { UserInputError } from './errors.ts';
+import { outOfDate, type UserInputError } from './errors.ts';
 
 export const MAX_BUTTON_VALUE = 2000;
 
@@ -110,11 +110,8 @@ function parseJson(value: string): unknown {
   }
 }
 
-const staleButton = (): UserInputError =>
-  new UserInputError(
-    'This button is from an older version of the bot and cannot be used any more.',
-    'Run `/deploy health <service>` again.',
-  );
+/** A value that is not one of ours (older version of the bot, tampered, cut short). */
+const staleButton = (): UserInputError => outOfDate('button', '`/deploy health`');
 
 export function decodePost(value: string): PostHealthValue {
   const parsed = postValueSchema.safeParse(parseJson(value));

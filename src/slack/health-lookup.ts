@@ -3,6 +3,7 @@ import type { ServiceConfig } from '../config/schema.ts';
 import { AmbiguousServiceError, NoHealthChecksError, UnknownServiceError } from '../health/errors.ts';
 import type { HealthService } from '../health/service.ts';
 import { UserInputError } from './errors.ts';
+import { escapeMrkdwn } from './escape.ts';
 
 /** The configured service with health checks; throws UserInputError with what to type instead. */
 export function findCheckableService(
@@ -18,18 +19,20 @@ export function findCheckableService(
       const command = (s: string): string =>
         error.environment === undefined
           ? `\`/deploy health ${s}\``
-          : `\`/deploy health ${error.service} ${s}\``;
+          : `\`/deploy health ${escapeMrkdwn(error.service)} ${s}\``;
       const suggestion =
         error.suggestions.length > 0 ? `Did you mean ${error.suggestions.map(command).join(' or ')}? ` : '';
-      const what = error.environment === undefined ? 'Known services' : `Environments of ${error.service}`;
+      const what =
+        error.environment === undefined ? 'Known services' : `Environments of ${escapeMrkdwn(error.service)}`;
       const list =
         error.known.length > 0
           ? `${what}: ${error.known.join(', ')}.`
           : 'No services are configured in runbook.yml.';
+      // What the user typed, quoted: escaped so that it shows as typed.
       const message =
         error.environment === undefined
-          ? `There is no service "${error.service}".`
-          : `Service ${error.service} has no environment "${error.environment}".`;
+          ? `There is no service "${escapeMrkdwn(error.service)}".`
+          : `Service ${escapeMrkdwn(error.service)} has no environment "${escapeMrkdwn(error.environment)}".`;
       throw new UserInputError(message, `${suggestion}${list}`);
     }
     if (error instanceof AmbiguousServiceError) {

@@ -13,17 +13,17 @@ export async function findIncidentFor(
   where: { channelId: string; args: string },
 ): Promise<{ incident: Incident | null; rest: string }> {
   const [first = '', ...others] = where.args.split(/\s+/);
-  const named = /^inc-\d+$/i.test(first) ? parseIncidentId(first) : null;
-  if (named !== null) {
-    const incident = await services.repos.incidents.get(named);
-    if (!incident)
-      throw new UserInputError(
-        `There is no incident ${first.toUpperCase()}.`,
-        '`/incident list` shows the open ones.',
-      );
-    return { incident, rest: others.join(' ') };
-  }
-  return { incident: await services.repos.incidents.findByChannel(where.channelId), rest: where.args };
+  if (!/^inc-\d+$/i.test(first))
+    return { incident: await services.repos.incidents.findByChannel(where.channelId), rest: where.args };
+  // Too many digits to be an incident number (never sent to Postgres): no such incident either.
+  const named = parseIncidentId(first);
+  const incident = named === null ? null : await services.repos.incidents.get(named);
+  if (!incident)
+    throw new UserInputError(
+      `There is no incident ${first.toUpperCase().slice(0, 30)}.`,
+      '`/incident list` shows the open ones.',
+    );
+  return { incident, rest: others.join(' ') };
 }
 
 /** Like findIncidentFor, but a command used outside an incident gets a clear answer. */

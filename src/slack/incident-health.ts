@@ -101,7 +101,7 @@ export async function runIncidentHealthCheck(
   ];
   if (checked.reports.length === 0)
     throw new UserInputError(
-      `None of ${id}'s affected services (${incident.affectedServices.join(', ')}) can be checked.`,
+      `None of ${id}'s affected services (${escapeMrkdwn(incident.affectedServices.join(', '))}) can be checked.`,
       trailer.join('\n'),
     );
 

@@ -13,6 +13,9 @@ export interface TestBot {
   sim: SlackSimulator;
   slack: SlackRequestClient;
   signingSecret: string;
+  /** Its Postgres schema and Redis key prefix (shared by its replicas). */
+  schema: string;
+  keyPrefix: string;
   /** JSON log lines the bot wrote. */
   logs: string[];
   stop(): Promise<void>;
@@ -23,10 +26,10 @@ export interface TestBotOptions {
   env?: Record<string, string>;
   cwd?: string;
   /**
-   * Another replica of a deployment: the same simulator, Postgres schema, Redis key prefix and
-   * signing secret (stop() then leaves them to their owner).
+   * A second replica of this bot: the same simulator, signing secret, Postgres schema and Redis
+   * prefix, its own process state and port. Its stop() leaves the shared parts to the first bot.
    */
-  shared?: { sim: SlackSimulator; schema: string; keyPrefix: string; signingSecret: string };
+  replicaOf?: Pick<TestBot, 'sim' | 'schema' | 'keyPrefix' | 'signingSecret'>;
   clock?: Clock;
 }
 
@@ -35,10 +38,11 @@ export interface TestBotOptions {
  * and real Redis (a key prefix of its own).
  */
 export async function startTestBot(options: TestBotOptions = {}): Promise<TestBot> {
-  const { shared } = options;
-  const sim = shared?.sim ?? (await startSlackSimulator());
-  const signingSecret = shared?.signingSecret ?? `test-secret-${randomUUID()}`;
-  const schema = shared?.schema ?? `e2e_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  const primary = options.replicaOf;
+  const sim = primary?.sim ?? (await startSlackSimulator());
+  const signingSecret = primary?.signingSecret ?? `test-secret-${randomUUID()}`;
+  const schema = primary?.schema ?? `e2e_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  const keyPrefix = primary?.keyPrefix ?? `test:${randomUUID()}:`;
   const logs: string[] = [];
   const logger = createLogger({
     level: 'debug',
@@ -63,7 +67,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     ...(options.clock ? { clock: options.clock } : {}),
     logger,
     dbSchema: schema,
-    keyPrefix: shared?.keyPrefix ?? `test:${randomUUID()}:`,
+    keyPrefix,
   });
   const slack = new SlackRequestClient({
     botUrl: `${runtime.url}/slack/events`,
@@ -75,11 +79,13 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     sim,
     slack,
     signingSecret,
+    schema,
+    keyPrefix,
     logs,
     async stop() {
       await runtime.stop();
       slack.close();
-      if (shared) return;
+      if (primary) return;
       await sim.close();
       const admin = await openPostgres(TEST_DATABASE_URL);
       try {

@@ -747,5 +747,49 @@ export function describeRepositories(name: string, openDbForTest: () => Promise<
         expect(await repos.approvals.listFor(randomUUID())).toEqual([]);
       });
     });
+
+    describe('processed requests', () => {
+      it('claims a key once across concurrent claims and replicas, until it expires or is released', async () => {
+        clock.set(START);
+        const key = unique('view');
+        const peer = repositories(t.peer, clock).processed;
+        const racing = await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            (i % 2 ? peer : repos.processed).claim(key, 'view_submission', 10_000),
+          ),
+        );
+        expect(racing.filter(Boolean)).toHaveLength(1);
+        expect(await repos.processed.isClaimed(key)).toBe(true);
+
+        clock.advance(9_999);
+        expect(await repos.processed.claim(key, 'view_submission', 10_000)).toBe(false);
+        clock.advance(1);
+        expect(await repos.processed.isClaimed(key)).toBe(false);
+        expect(await repos.processed.claim(key, 'view_submission', 10_000)).toBe(true);
+        expect(await repos.processed.claim(key, 'view_submission', 10_000)).toBe(false);
+
+        expect(await repos.processed.release(key)).toBe(true);
+        expect(await repos.processed.release(key)).toBe(false);
+        expect(await repos.processed.claim(key, 'view_submission', 10_000)).toBe(true);
+        await expect(repos.processed.claim('', 'button', 1_000)).rejects.toThrow(RangeError);
+        await expect(repos.processed.claim('x'.repeat(501), 'button', 1_000)).rejects.toThrow(RangeError);
+        await expect(repos.processed.claim(key, 'button', 0)).rejects.toThrow(RangeError);
+      });
+
+      it('prunes expired keys only', async () => {
+        clock.set(START);
+        const stale = unique('stale');
+        const live = unique('live');
+        await repos.processed.claim(stale, 'signature', 1_000);
+        await repos.processed.claim(live, 'signature', 60_000);
+        clock.advance(5_000);
+        expect(await repos.processed.prune()).toBeGreaterThanOrEqual(1);
+        const { rows } = await t.db.query<{ key: string }>(
+          'SELECT key FROM processed_requests WHERE key = ANY($1::text[])',
+          [[stale, live]],
+        );
+        expect(rows.map((r) => r.key)).toEqual([live]);
+      });
+    });
   });
 }

@@ -485,6 +485,17 @@ export class SlackRequestClient {
     return { ...result, envelope };
   }
 
+  /**
+   * Sends a request again byte for byte (same body, timestamp and signature): a replayed capture,
+   * or one delivery reaching another replica. `url` defaults to this client's bot.
+   */
+  async resend(
+    sent: Pick<SlackHttpResult, 'requestBody' | 'requestHeaders'>,
+    url: string = this.options.botUrl,
+  ): Promise<SlackHttpResult> {
+    return this.#post(url, sent.requestBody, { ...sent.requestHeaders });
+  }
+
   /** Sends Slack's `url_verification` handshake. */
   async urlVerification(challenge: string, options: DeliveryOptions = {}): Promise<SlackHttpResult> {
     const team = await this.team();

@@ -20,7 +20,7 @@ import {
 import { findSeverity, UnknownSeverityError } from '../../incidents/severity.ts';
 import { type Incident, incidentId } from '../../store/repositories/incidents.ts';
 import { UserInputError } from '../errors.ts';
-import { slackDate } from '../escape.ts';
+import { escapeMrkdwn, slackDate } from '../escape.ts';
 import {
   type IncidentSetupInput,
   type IncidentSlackContext,
@@ -43,7 +43,11 @@ import { type SlackStepFailure, SlackSteps } from './slack-failure.ts';
 export const ARCHIVE_TIMER_KIND = 'incident.archive';
 export const archiveTimerId = (number: number): string => `incident-archive:${number}`;
 
-/** Domain refusals become private answers with what to do; anything else propagates. */
+/**
+ * Domain refusals become private answers with what to do; anything else propagates. Their messages
+ * quote what the user typed ("<!everyone>" is not an incident role) and carry no markup of their
+ * own, so they are escaped whole.
+ */
 export async function asUserErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
@@ -54,10 +58,10 @@ export async function asUserErrors<T>(fn: () => Promise<T>): Promise<T> {
       error instanceof IncidentStateError ||
       error instanceof IncidentInputError
     ) {
-      throw new UserInputError(error.message);
+      throw new UserInputError(escapeMrkdwn(error.message));
     }
     if (error instanceof IncidentNotFoundError) {
-      throw new UserInputError(error.message, '`/incident list` shows the open ones.');
+      throw new UserInputError(escapeMrkdwn(error.message), '`/incident list` shows the open ones.');
     }
     throw error;
   }

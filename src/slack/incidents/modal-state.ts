@@ -1,6 +1,7 @@
 /** What incident modals carry (private_metadata) and what their submissions hold (state.values). */
 import { z } from 'zod';
 import { LIMITS } from '../blocks/incident-limits.ts';
+import { cleanText, MAX_INCIDENT_NUMBER, slackUserId } from '../input.ts';
 
 export const INCIDENT_VIEWS = {
   declare: 'incident_declare',
@@ -13,7 +14,7 @@ export const INCIDENT_VIEWS = {
 /** private_metadata of incident modals: the incident (when there is one) and where the user was. */
 export const modalMetadataSchema = z.object({
   /** Incident number. */
-  n: z.number().int().positive().optional(),
+  n: z.number().int().positive().max(MAX_INCIDENT_NUMBER).optional(),
   /** Channel the user opened the modal from (for private answers). */
   c: z.string().max(40).optional(),
 });
@@ -25,8 +26,16 @@ export function encodeMetadata(metadata: ModalMetadata): string {
   return text;
 }
 
-export function decodeMetadata(text: string | undefined): ModalMetadata {
-  return modalMetadataSchema.parse(JSON.parse(text || '{}'));
+/** The metadata the bot put in the modal; null when it is not (tampered, older version, not JSON). */
+export function decodeMetadata(text: string | undefined): ModalMetadata | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(text || '{}');
+  } catch {
+    return null;
+  }
+  const parsed = modalMetadataSchema.safeParse(json);
+  return parsed.success ? parsed.data : null;
 }
 
 const stateValue = z.object({
@@ -40,25 +49,35 @@ const stateValue = z.object({
 export const viewStateSchema = z.record(z.string(), z.record(z.string(), stateValue));
 export type ViewState = z.output<typeof viewStateSchema>;
 
-/** Reads inputs where block_id and action_id are the same name (as all incident modals use). */
+/**
+ * Reads inputs where block_id and action_id are the same name (as all incident modals use). Every
+ * value comes back without control characters; a user that is not a Slack user id reads as none.
+ */
 export class ModalValues {
   readonly #state: ViewState;
-  constructor(state: unknown) {
-    this.#state = viewStateSchema.parse(state);
+  private constructor(state: ViewState) {
+    this.#state = state;
+  }
+  /** The submission's values; null when state.values is not in Slack's shape. */
+  static parse(state: unknown): ModalValues | null {
+    const parsed = viewStateSchema.safeParse(state);
+    return parsed.success ? new ModalValues(parsed.data) : null;
   }
   #get(name: string) {
     return this.#state[name]?.[name];
   }
   text(name: string): string {
-    return (this.#get(name)?.value ?? '').trim();
+    return cleanText(this.#get(name)?.value ?? '').trim();
   }
   selected(name: string): string | undefined {
-    return this.#get(name)?.selected_option?.value ?? undefined;
+    const value = this.#get(name)?.selected_option?.value;
+    return value === undefined ? undefined : cleanText(value);
   }
   selectedMany(name: string): string[] {
-    return (this.#get(name)?.selected_options ?? []).map((o) => o.value);
+    return (this.#get(name)?.selected_options ?? []).map((o) => cleanText(o.value));
   }
   user(name: string): string | undefined {
-    return this.#get(name)?.selected_user ?? undefined;
+    const parsed = slackUserId.safeParse(this.#get(name)?.selected_user);
+    return parsed.success ? parsed.data : undefined;
   }
 }

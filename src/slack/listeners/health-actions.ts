@@ -3,7 +3,7 @@ import type { App, BlockButtonAction, RespondFn } from '@slack/bolt';
 import { recheckedFor, sharedBy, watchPostedPrivately } from '../../../templates/health.ts';
 import type { Logger } from '../../logger.ts';
 import type { Services } from '../../services.ts';
-import { parseIncidentId } from '../../store/repositories/incidents.ts';
+import { incidentId, parseIncidentId } from '../../store/repositories/incidents.ts';
 import {
   buildMultiReport,
   buildServiceReport,
@@ -13,15 +13,23 @@ import {
 } from '../blocks/health-report.ts';
 import type { Reply } from '../command.ts';
 import { UserInputError } from '../errors.ts';
+import { escapeMrkdwn } from '../escape.ts';
 import { DEFAULT_WATCH_DURATION_MS, DEFAULT_WATCH_INTERVAL_MS } from '../health-args.ts';
 import { decodePost, decodeWatch, reportOf } from '../health-button-values.ts';
 import { findCheckableService } from '../health-lookup.ts';
 import { startHealthWatch } from '../health-watches.ts';
 import { runIncidentHealthCheck } from '../incident-health.ts';
+import { clickKey, DOUBLE_CLICK_MS, runOnce } from '../once.ts';
 import { unavailableText } from '../unavailable.ts';
 
 /** The incident headline's button (built with the headline); its value is the incident number. */
 export const RUN_INCIDENT_HEALTH_CHECK_ACTION = 'incident_run_health_check';
+
+/**
+ * One health check of an incident at a time, whoever clicks and on whichever replica: clicks
+ * within this long of the one that started it are answered "already running".
+ */
+export const INCIDENT_HEALTH_CHECK_WINDOW_MS = 30_000;
 
 /** Runs a button's work after the ack; problems are told privately to whoever clicked. */
 async function answering(
@@ -46,26 +54,40 @@ async function answering(
   }
 }
 
+/** Runs a click's work once: a double click, or one click reaching two replicas, runs it once. */
+async function once(
+  services: Services,
+  body: unknown,
+  logger: Logger,
+  work: () => Promise<void>,
+): Promise<void> {
+  const key = clickKey(body);
+  if (key === undefined) return work();
+  if (!(await runOnce(services, key, 'button', DOUBLE_CLICK_MS, work))) logger.info('repeated click ignored');
+}
+
 export function registerHealthActions(app: App, services: Services): void {
   app.action<BlockButtonAction>(POST_HEALTH_ACTION, async ({ ack, body, action, respond }) => {
     await ack();
     const logger = services.logger.child({ action: POST_HEALTH_ACTION, user: body.user.id });
     await answering(logger, respond, 'posting the health check in the channel', async () => {
       const value = decodePost(action.value ?? '');
-      const user = `<@${body.user.id}>`;
-      const stored = reportOf(value);
-      let reply: Reply;
-      if (stored) {
-        reply = buildServiceReport(stored, { note: sharedBy(user) });
-      } else if (value.k === 'svc') {
-        const service = findCheckableService(services.health, value.s, value.e);
-        const report = await services.health.checkService(service.name, service.environment);
-        reply = buildServiceReport(report, { note: recheckedFor(user) });
-      } else {
-        const reports = await services.health.checkAll();
-        reply = buildMultiReport(reports, { note: recheckedFor(user) });
-      }
-      await respond({ response_type: 'in_channel', replace_original: false, ...reply });
+      await once(services, body, logger, async () => {
+        const user = `<@${body.user.id}>`;
+        const stored = reportOf(value);
+        let reply: Reply;
+        if (stored) {
+          reply = buildServiceReport(stored, { note: sharedBy(user) });
+        } else if (value.k === 'svc') {
+          const service = findCheckableService(services.health, value.s, value.e);
+          const report = await services.health.checkService(service.name, service.environment);
+          reply = buildServiceReport(report, { note: recheckedFor(user) });
+        } else {
+          const reports = await services.health.checkAll();
+          reply = buildMultiReport(reports, { note: recheckedFor(user) });
+        }
+        await respond({ response_type: 'in_channel', replace_original: false, ...reply });
+      });
     });
   });
 
@@ -77,18 +99,20 @@ export function registerHealthActions(app: App, services: Services): void {
       const channelId = body.channel?.id;
       if (!channelId)
         throw new UserInputError('This button works in a channel: run `/deploy health --watch` there.');
-      await startHealthWatch(services, {
-        client,
-        channelId,
-        service: value.s,
-        environment: value.e,
-        intervalMs: DEFAULT_WATCH_INTERVAL_MS,
-        maxDurationMs: DEFAULT_WATCH_DURATION_MS,
-      });
-      await respond({
-        response_type: 'ephemeral',
-        replace_original: false,
-        text: watchPostedPrivately(serviceLabel({ service: value.s, environment: value.e })),
+      await once(services, body, logger, async () => {
+        await startHealthWatch(services, {
+          client,
+          channelId,
+          service: value.s,
+          environment: value.e,
+          intervalMs: DEFAULT_WATCH_INTERVAL_MS,
+          maxDurationMs: DEFAULT_WATCH_DURATION_MS,
+        });
+        await respond({
+          response_type: 'ephemeral',
+          replace_original: false,
+          text: watchPostedPrivately(serviceLabel({ service: value.s, environment: value.e })),
+        });
       });
     });
   });
@@ -103,10 +127,27 @@ export function registerHealthActions(app: App, services: Services): void {
         const incident = number === null ? null : await services.repos.incidents.get(number);
         if (!incident)
           throw new UserInputError(
-            `This button names no known incident (${action.value ?? 'no value'}).`,
+            `This button names no known incident (${escapeMrkdwn((action.value ?? 'no value').slice(0, 100))}).`,
             'Run `/incident health` in the incident channel instead.',
           );
-        await runIncidentHealthCheck(services, client, incident, body.user.id);
+        // Not per click: a double click, two people clicking, or two replicas run one check.
+        const ran = await runOnce(
+          services,
+          `incident-health:${incident.number}`,
+          'button',
+          INCIDENT_HEALTH_CHECK_WINDOW_MS,
+          async () => {
+            await runIncidentHealthCheck(services, client, incident, body.user.id);
+          },
+        );
+        if (!ran) {
+          logger.info({ incident: incident.number }, 'health check already running: click ignored');
+          await respond({
+            response_type: 'ephemeral',
+            replace_original: false,
+            text: `:hourglass_flowing_sand: A health check of ${incidentId(incident.number)} is already running or has just run; its result is posted in the incident's channel.`,
+          });
+        }
       });
     },
   );

@@ -2,7 +2,7 @@
  * The headline's buttons (Post update, Change severity, Assign role, Resolve, Reopen) and the
  * incident modals' submissions. Run health check is registered elsewhere.
  */
-import type { AckFn, App, ViewResponseAction } from '@slack/bolt';
+import type { AckFn, App, RespondFn, ViewResponseAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { alreadyDeclared, declaredReply } from '../../../templates/incident.ts';
@@ -16,7 +16,7 @@ import { buildResolveModal, RESOLVE_FIELDS } from '../blocks/incident-resolve-mo
 import { buildRoleModal, ROLE_FIELDS } from '../blocks/incident-role-modal.ts';
 import { buildSeverityModal, SEVERITY_FIELDS } from '../blocks/incident-severity-modal.ts';
 import { buildUpdateModal, UPDATE_FIELDS } from '../blocks/incident-update-modal.ts';
-import { UserInputError } from '../errors.ts';
+import { outOfDate, UserInputError } from '../errors.ts';
 import {
   asUserErrors,
   declareFlow,
@@ -30,10 +30,13 @@ import {
 import { type IncidentSlackContext, incidentService, tellUser } from '../incidents/incident-slack.ts';
 import { decodeMetadata, INCIDENT_VIEWS, type ModalMetadata, ModalValues } from '../incidents/modal-state.ts';
 import type { SlackStepFailure } from '../incidents/slack-failure.ts';
+import { incidentNumberValue } from '../input.ts';
+import { claimOnce, clickKey, DOUBLE_CLICK_MS, runOnce, VIEW_SUBMISSION_TTL_MS } from '../once.ts';
 import { unavailableText } from '../unavailable.ts';
 
-/** A repeated submission of one modal within this long is ignored (double submit, Slack retry). */
-const SUBMISSION_DEDUPE_MS = 24 * 3_600_000;
+/** The next update of a submitted update form: between a minute and a week. */
+const NEXT_UPDATE_MIN_MS = 60_000;
+const NEXT_UPDATE_MAX_MS = 7 * 24 * 3_600_000;
 
 const buttonBody = z.object({
   trigger_id: z.string(),
@@ -51,6 +54,32 @@ const viewBody = z.object({
   }),
 });
 
+/** Who clicked or submitted, read on its own: told about an unreadable payload when known. */
+const someone = z.object({
+  user: z.object({ id: z.string() }),
+  channel: z.object({ id: z.string() }).optional(),
+});
+
+/** The first input block of the submitted view, where an "out of date" error can be shown. */
+const viewBlocks = z.object({
+  view: z.object({
+    blocks: z.array(z.object({ type: z.string(), block_id: z.string().optional() }).loose()),
+  }),
+});
+
+const OUT_OF_DATE_FORM = outOfDate('form').message;
+
+/** The answer to a submission the bot cannot read: the error under its first input, else close it. */
+function outOfDateAnswer(body: unknown): ViewResponseAction {
+  const blocks = viewBlocks.safeParse(body);
+  const input = blocks.success
+    ? blocks.data.view.blocks.find((b) => b.type === 'input' && b.block_id)
+    : undefined;
+  return input?.block_id
+    ? { response_action: 'errors', errors: { [input.block_id]: OUT_OF_DATE_FORM } }
+    : { response_action: 'clear' };
+}
+
 interface Who {
   userId: string;
   channelId: string | undefined;
@@ -59,9 +88,14 @@ interface Who {
 export function registerIncidentActions(app: App, services: Services): void {
   const context = (client: WebClient, logger: Logger): IncidentSlackContext => ({ client, services, logger });
 
-  /** Runs a button's work: the incident by the button's value, user errors told privately. */
+  /**
+   * Runs a button's work: the incident by the button's value, user errors told privately. With
+   * `once` (buttons that change something), a double click or one click reaching two replicas
+   * runs once; buttons that only open a modal open it each time.
+   */
   const onButton = (
     actionId: string,
+    options: { once: boolean },
     work: (args: {
       incident: Incident;
       who: Who;
@@ -69,18 +103,31 @@ export function registerIncidentActions(app: App, services: Services): void {
       ctx: IncidentSlackContext;
     }) => Promise<void>,
   ) => {
-    app.action(actionId, async ({ ack, body, client }) => {
+    app.action(actionId, async ({ ack, body, client, respond }) => {
       await ack();
-      const parsed = buttonBody.parse(body);
-      const who: Who = { userId: parsed.user.id, channelId: parsed.channel?.id };
+      const parsed = buttonBody.safeParse(body);
+      if (!parsed.success) {
+        await tellOutOfDate(context(client, services.logger.child({ action: actionId })), body, respond);
+        return;
+      }
+      const who: Who = { userId: parsed.data.user.id, channelId: parsed.data.channel?.id };
       const logger = services.logger.child({ action: actionId, user: who.userId });
       const ctx = context(client, logger);
       await reportErrors(ctx, who, async () => {
-        const number = Number(parsed.actions[0]?.value);
-        if (!Number.isInteger(number) || number <= 0)
-          throw new Error(`button ${actionId} has no incident number`);
-        const incident = await asUserErrors(() => incidentService(services).get(number));
-        await work({ incident, who, triggerId: parsed.trigger_id, ctx });
+        const number = incidentNumberValue.safeParse(parsed.data.actions[0]?.value);
+        if (!number.success) {
+          const value = parsed.data.actions[0]?.value?.slice(0, 100);
+          logger.warn({ value }, 'incident button with an unreadable value');
+          throw outOfDate('button');
+        }
+        const run = async (): Promise<void> => {
+          const incident = await asUserErrors(() => incidentService(services).get(number.data));
+          await work({ incident, who, triggerId: parsed.data.trigger_id, ctx });
+        };
+        const key = options.once ? clickKey(body) : undefined;
+        if (key === undefined) return run();
+        if (!(await runOnce(services, key, 'button', DOUBLE_CLICK_MS, run)))
+          logger.info('repeated click ignored');
       });
     });
   };
@@ -90,7 +137,7 @@ export function registerIncidentActions(app: App, services: Services): void {
     ...(who.channelId ? { c: who.channelId } : {}),
   });
 
-  onButton(INCIDENT_ACTIONS.postUpdate, async ({ incident, who, triggerId, ctx }) => {
+  onButton(INCIDENT_ACTIONS.postUpdate, { once: false }, async ({ incident, who, triggerId, ctx }) => {
     assertOpen(incident);
     const cadenceMs = incidentService(services).severity(incident.severity).updateCadence;
     await ctx.client.views.open({
@@ -98,7 +145,7 @@ export function registerIncidentActions(app: App, services: Services): void {
       view: buildUpdateModal({ incident, cadenceMs, metadata: metadataFor(incident, who) }),
     });
   });
-  onButton(INCIDENT_ACTIONS.changeSeverity, async ({ incident, who, triggerId, ctx }) => {
+  onButton(INCIDENT_ACTIONS.changeSeverity, { once: false }, async ({ incident, who, triggerId, ctx }) => {
     assertOpen(incident);
     await ctx.client.views.open({
       trigger_id: triggerId,
@@ -109,7 +156,7 @@ export function registerIncidentActions(app: App, services: Services): void {
       }),
     });
   });
-  onButton(INCIDENT_ACTIONS.assignRole, async ({ incident, who, triggerId, ctx }) => {
+  onButton(INCIDENT_ACTIONS.assignRole, { once: false }, async ({ incident, who, triggerId, ctx }) => {
     await ctx.client.views.open({
       trigger_id: triggerId,
       view: buildRoleModal({
@@ -119,22 +166,23 @@ export function registerIncidentActions(app: App, services: Services): void {
       }),
     });
   });
-  onButton(INCIDENT_ACTIONS.resolve, async ({ incident, who, triggerId, ctx }) => {
+  onButton(INCIDENT_ACTIONS.resolve, { once: false }, async ({ incident, who, triggerId, ctx }) => {
     assertOpen(incident);
     await ctx.client.views.open({
       trigger_id: triggerId,
       view: buildResolveModal({ incident, metadata: metadataFor(incident, who) }),
     });
   });
-  onButton(INCIDENT_ACTIONS.reopen, async ({ incident, who, ctx }) => {
+  onButton(INCIDENT_ACTIONS.reopen, { once: true }, async ({ incident, who, ctx }) => {
     const outcome = await reopenFlow(ctx, incident.number, who.userId);
     if (outcome.failures.length > 0)
       await tellUser(ctx, who, outcomeText(outcome.incident, '', outcome.failures));
   });
 
   /**
-   * Runs a modal submission: validates (errors shown in the modal), claims the submission once,
-   * closes the modal, then does the work and tells the user privately about any problem.
+   * Runs a modal submission: reads it without throwing (what the bot cannot read is answered "out
+   * of date" in the modal, within the ack), validates (errors shown in the modal), then `claim`
+   * closes the modal and claims the submission once, in Postgres, before the work.
    */
   const onSubmit = (
     callbackId: string,
@@ -147,52 +195,49 @@ export function registerIncidentActions(app: App, services: Services): void {
       ack: AckFn<ViewResponseAction | undefined>;
     }) => Promise<void>,
   ) => {
+    // Every incident modal but the declare form is about one incident.
+    const needsIncident = callbackId !== INCIDENT_VIEWS.declare;
     app.view(callbackId, async ({ ack, body, client }) => {
-      const parsed = viewBody.parse(body);
-      const metadata = decodeMetadata(parsed.view.private_metadata);
-      const who: Who = { userId: parsed.user.id, channelId: metadata.c };
+      const answer = ack as AckFn<ViewResponseAction | undefined>;
+      const parsed = viewBody.safeParse(body);
+      const metadata = parsed.success ? decodeMetadata(parsed.data.view.private_metadata) : null;
+      const values = parsed.success ? ModalValues.parse(parsed.data.view.state.values) : null;
+      if (!parsed.success || !metadata || !values || (needsIncident && metadata.n === undefined)) {
+        const outOfDateForm = outOfDateAnswer(body);
+        await answer(outOfDateForm);
+        const ctx = context(client, services.logger.child({ view: callbackId }));
+        // Shown under the first input; with none to show it under, the modal closes and the user is told.
+        if (outOfDateForm.response_action === 'clear') await tellOutOfDate(ctx, body, undefined, 'form');
+        else ctx.logger.warn('form payload the bot cannot read: answered "out of date"');
+        return;
+      }
+      const who: Who = { userId: parsed.data.user.id, channelId: metadata.c };
       const logger = services.logger.child({ view: callbackId, user: who.userId });
       const ctx = context(client, logger);
-      const values = new ModalValues(parsed.view.state.values);
-      await work({
-        values,
-        metadata,
-        who,
-        viewId: parsed.view.id,
-        ctx,
-        ack: ack as AckFn<ViewResponseAction | undefined>,
-      });
+      await work({ values, metadata, who, viewId: parsed.data.view.id, ctx, ack: answer });
     });
   };
 
   /**
-   * Closes the modal once per submission; false for a repeat (nothing more to do). When the claim
-   * cannot be made (Redis or the database unreachable), the modal stays open with the reason on
-   * `field`, so the user can submit again later, and false is returned.
+   * Closes the modal, then claims the submission in Postgres: false for a repeat (a double submit,
+   * another replica), and when the claim could not be made (the user is told); nothing more to do.
    */
   const claim = async (
     viewId: string,
     ack: AckFn<ViewResponseAction | undefined>,
-    field: string,
-    logger: Logger,
+    ctx: IncidentSlackContext,
+    who: Who,
   ): Promise<boolean> => {
-    let first: boolean;
-    try {
-      first = await services.coordination.claimOnce(
-        `incident:view-submission:${viewId}`,
-        SUBMISSION_DEDUPE_MS,
-      );
-    } catch (error) {
-      const unavailable = unavailableText(error);
-      if (!unavailable) throw error;
-      logger.error({ err: error }, 'modal submission refused: a dependency is unreachable');
-      await ack({ response_action: 'errors', errors: { [field]: unavailable } });
-      return false;
-    }
     await ack();
+    let first = false;
+    await reportErrors(ctx, who, async () => {
+      first = await claimOnce(services, `view:${viewId}`, 'view_submission', VIEW_SUBMISSION_TTL_MS);
+      if (!first) ctx.logger.info('repeated submission of a modal ignored');
+    });
     return first;
   };
 
+  /** The incident of a submission that passed onSubmit's check. */
   const incidentOf = (metadata: ModalMetadata): number => {
     if (metadata.n === undefined)
       throw new Error('incident modal without an incident number in private_metadata');
@@ -247,15 +292,26 @@ export function registerIncidentActions(app: App, services: Services): void {
       await ack({ response_action: 'errors', errors: { [UPDATE_FIELDS.status]: 'Pick a status.' } });
       return;
     }
-    if (!(await claim(viewId, ack, UPDATE_FIELDS.status, ctx.logger))) return;
+    const nextUpdate = values.selected(UPDATE_FIELDS.nextUpdate);
+    const inMs = nextUpdate === undefined ? undefined : Number(nextUpdate);
+    if (
+      inMs !== undefined &&
+      !(Number.isInteger(inMs) && inMs >= NEXT_UPDATE_MIN_MS && inMs <= NEXT_UPDATE_MAX_MS)
+    ) {
+      await ack({
+        response_action: 'errors',
+        errors: { [UPDATE_FIELDS.nextUpdate]: 'Pick when the next update is due.' },
+      });
+      return;
+    }
+    if (!(await claim(viewId, ack, ctx, who))) return;
     await reportErrors(ctx, who, async () => {
-      const inMs = Number(values.selected(UPDATE_FIELDS.nextUpdate));
       const outcome = await updateFlow(ctx, incidentOf(metadata), {
         actor: who.userId,
         status,
         impact: values.text(UPDATE_FIELDS.impact),
         nextStep: values.text(UPDATE_FIELDS.nextStep),
-        ...(Number.isFinite(inMs) && inMs > 0 ? { nextUpdateInMs: inMs } : {}),
+        ...(inMs !== undefined ? { nextUpdateInMs: inMs } : {}),
       });
       await tellAboutFailures(ctx, who, outcome.incident, outcome.failures);
     });
@@ -273,7 +329,7 @@ export function registerIncidentActions(app: App, services: Services): void {
       });
       return;
     }
-    if (!(await claim(viewId, ack, SEVERITY_FIELDS.severity, ctx.logger))) return;
+    if (!(await claim(viewId, ack, ctx, who))) return;
     await reportErrors(ctx, who, async () => {
       const outcome = await severityFlow(ctx, incidentOf(metadata), { actor: who.userId, severity, reason });
       await tellAboutFailures(ctx, who, outcome.incident, outcome.failures);
@@ -290,7 +346,7 @@ export function registerIncidentActions(app: App, services: Services): void {
       });
       return;
     }
-    if (!(await claim(viewId, ack, ROLE_FIELDS.role, ctx.logger))) return;
+    if (!(await claim(viewId, ack, ctx, who))) return;
     await reportErrors(ctx, who, async () => {
       const outcome = await roleFlow(ctx, incidentOf(metadata), { actor: who.userId, role, userId });
       await tellAboutFailures(ctx, who, outcome.incident, outcome.failures);
@@ -306,7 +362,7 @@ export function registerIncidentActions(app: App, services: Services): void {
       });
       return;
     }
-    if (!(await claim(viewId, ack, RESOLVE_FIELDS.resolution, ctx.logger))) return;
+    if (!(await claim(viewId, ack, ctx, who))) return;
     await reportErrors(ctx, who, async () => {
       const outcome = await resolveFlow(ctx, incidentOf(metadata), {
         actor: who.userId,
@@ -316,6 +372,32 @@ export function registerIncidentActions(app: App, services: Services): void {
       await tellAboutFailures(ctx, who, outcome.incident, outcome.failures);
     });
   });
+}
+
+/**
+ * Tells whoever clicked or submitted something the bot cannot read that it is out of date: through
+ * the response URL when Slack gave one, else privately in the channel or by DM.
+ */
+async function tellOutOfDate(
+  ctx: IncidentSlackContext,
+  body: unknown,
+  respond: RespondFn | undefined,
+  what: 'button' | 'form' = 'button',
+): Promise<void> {
+  const text = `:warning: ${outOfDate(what).message}`;
+  ctx.logger.warn(`${what} payload the bot cannot read: answered "out of date"`);
+  try {
+    if (respond) {
+      await respond({ response_type: 'ephemeral', replace_original: false, text });
+      return;
+    }
+    const who = someone.safeParse(body);
+    if (who.success) {
+      await tellUser(ctx, { userId: who.data.user.id, channelId: who.data.channel?.id }, text);
+    }
+  } catch (error) {
+    ctx.logger.error({ err: error }, 'could not tell the user that a button or form is out of date');
+  }
 }
 
 function assertOpen(incident: Incident): void {

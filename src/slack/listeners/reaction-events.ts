@@ -1,7 +1,8 @@
 /**
  * 📌 on a message in an incident channel adds the message (author, text, permalink) to the incident's
  * timeline; taking the last 📌 off removes it. Events API deliveries are deduplicated by event_id
- * across replicas, so a Slack retry (X-Slack-Retry-Num) never adds or removes twice.
+ * across replicas, so a Slack retry (X-Slack-Retry-Num) never adds or removes twice
+ * (claimed in Postgres, so with Redis down too).
  */
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
@@ -9,6 +10,7 @@ import { z } from 'zod';
 import type { Logger } from '../../logger.ts';
 import type { Services } from '../../services.ts';
 import { incidentId } from '../../store/repositories/incidents.ts';
+import { claimOnce, releaseClaim } from '../once.ts';
 
 export const PIN_REACTION = 'pushpin';
 /** Slack retries for about an hour at most; keep claimed event ids that long. */
@@ -29,7 +31,7 @@ const reactionEvent = z.object({
 });
 export type ReactionEvent = z.infer<typeof reactionEvent>;
 
-const envelope = z.object({ event_id: z.string().min(1) });
+const envelope = z.object({ event_id: z.string().min(1).max(200) });
 
 const slackMessage = z.object({
   ts: z.string(),
@@ -136,7 +138,7 @@ export async function handleReactionEvent(
   }
   const { event_id: eventId } = envelope.parse(delivery.body);
   const claimKey = `slack-event:${eventId}`;
-  if (!(await services.coordination.claimOnce(claimKey, EVENT_CLAIM_TTL_MS))) {
+  if (!(await claimOnce(services, claimKey, 'event', EVENT_CLAIM_TTL_MS))) {
     logger.info({ eventId, retryNum: delivery.retryNum }, 'duplicate Slack event delivery ignored');
     return 'duplicate';
   }
@@ -178,7 +180,7 @@ export async function handleReactionEvent(
     return created ? 'pinned' : 'already_pinned';
   } catch (error) {
     // Let a later retry (or another 📌) try again.
-    await services.coordination.forget(claimKey);
+    await releaseClaim(services, claimKey);
     throw error;
   }
 }

@@ -7,6 +7,9 @@ import { closestMatches } from '../../util/closest.ts';
 import { countSlackApiError } from '../api-error-metric.ts';
 import type { CommandInvocation, Reply, SlashCommandSpec, Subcommand } from '../command.ts';
 import { UserInputError } from '../errors.ts';
+import { escapeMrkdwn } from '../escape.ts';
+import { cleanText } from '../input.ts';
+import { claimOnce, digest, SLASH_COMMAND_TTL_MS } from '../once.ts';
 import { unavailableText } from '../unavailable.ts';
 
 /** Slack wants an answer within 3 s: a handler that has not acknowledged by then is acknowledged for it. */
@@ -54,7 +57,7 @@ interface BoltCommandArgs {
 async function dispatch(spec: SlashCommandSpec, services: Services, bolt: BoltCommandArgs): Promise<void> {
   const { metrics } = services;
   const started = performance.now();
-  const { word, args } = splitSubcommand(unescapeSlackText(bolt.command.text ?? ''));
+  const { word, args } = splitSubcommand(cleanText(unescapeSlackText(bolt.command.text ?? '')));
   const subcommand = word === '' ? findSubcommand(spec, 'help') : findSubcommand(spec, word);
   const label = subcommand?.name ?? 'unknown';
   // Made on first use: a pino child serialises its bindings through the redaction when it is created,
@@ -81,7 +84,8 @@ async function dispatch(spec: SlashCommandSpec, services: Services, bolt: BoltCo
 
   if (!subcommand) {
     const names = spec.subcommands.flatMap((s) => [s.name, ...(s.aliases ?? [])]);
-    await reply({ text: unknownSubcommand(spec.command, word, closestMatches(word, names)) });
+    const shown = escapeMrkdwn(word.slice(0, 50));
+    await reply({ text: unknownSubcommand(spec.command, shown, closestMatches(word, names)) });
     metrics.requests.inc({ command: spec.command, subcommand: 'unknown', outcome: 'user_error' });
     return;
   }
@@ -98,6 +102,14 @@ async function dispatch(spec: SlashCommandSpec, services: Services, bolt: BoltCo
       return logger();
     },
     ack: () => ack(),
+    ackOnce: async () => {
+      await ack();
+      // Slack's retries and the same delivery reaching another replica carry the same trigger id.
+      const key = `slash:${digest(`${spec.command}\n${bolt.command.trigger_id}`)}`;
+      const first = await claimOnce(services, key, 'slash_command', SLASH_COMMAND_TTL_MS);
+      if (!first) logger().info('repeated delivery of a slash command ignored');
+      return first;
+    },
     reply,
     replyInChannel: async (message) => {
       await ack();

@@ -3,6 +3,7 @@ import type { App, BlockButtonAction } from '@slack/bolt';
 import type { Services } from '../../services.ts';
 import { incidentId } from '../../store/repositories/incidents.ts';
 import { parseTimelinePageValue, TIMELINE_PAGE_ACTION } from '../blocks/timeline.ts';
+import { outOfDate } from '../errors.ts';
 import { renderTimelinePage } from '../timeline-page.ts';
 import { unavailableText } from '../unavailable.ts';
 
@@ -18,7 +19,7 @@ export function registerTimelineActions(app: App, services: Services): void {
       await respond({
         response_type: 'ephemeral',
         replace_original: false,
-        text: ':warning: That button is out of date. Run `/incident timeline` again.',
+        text: `:warning: ${outOfDate('button', '`/incident timeline`').message}`,
       });
       return;
     }

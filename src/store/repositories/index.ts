@@ -7,6 +7,7 @@ import { FlowRunRepository } from './flow-runs.ts';
 import { IncidentRoleRepository } from './incident-roles.ts';
 import { IncidentRepository } from './incidents.ts';
 import { OperationRepository } from './operations.ts';
+import { ProcessedRequestRepository } from './processed-requests.ts';
 import { TimelineRepository } from './timeline.ts';
 
 export interface Repositories {
@@ -17,6 +18,8 @@ export interface Repositories {
   operations: OperationRepository;
   approvals: ApprovalRepository;
   flowRuns: FlowRunRepository;
+  /** Exactly-once keys of Slack deliveries and actions. */
+  processed: ProcessedRequestRepository;
 }
 
 export function repositories(q: Queryable, clock: Clock = systemClock): Repositories {
@@ -28,5 +31,6 @@ export function repositories(q: Queryable, clock: Clock = systemClock): Reposito
     operations: new OperationRepository(q, clock),
     approvals: new ApprovalRepository(q, clock),
     flowRuns: new FlowRunRepository(q, clock),
+    processed: new ProcessedRequestRepository(q, clock),
   };
 }

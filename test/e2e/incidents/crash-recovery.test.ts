@@ -103,11 +103,11 @@ describe('declares cut short by a kill -9', () => {
 
     // Two replicas start together after the dead process's claims ran out.
     const later: Clock = { now: () => new Date(Date.now() + FLOW_LEASE_MS + 30_000) };
-    const shared = { sim: simulator, schema, keyPrefix, signingSecret };
+    const replicaOf = { sim: simulator, schema, keyPrefix, signingSecret };
     replicas.push(
       ...(await Promise.all([
-        startTestBot({ env: { RUNBOOK_CONFIG: configPath }, shared, clock: later }),
-        startTestBot({ env: { RUNBOOK_CONFIG: configPath }, shared, clock: later }),
+        startTestBot({ env: { RUNBOOK_CONFIG: configPath }, replicaOf, clock: later }),
+        startTestBot({ env: { RUNBOOK_CONFIG: configPath }, replicaOf, clock: later }),
       ])),
     );
     const [first] = replicas;

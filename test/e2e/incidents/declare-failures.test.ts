@@ -101,6 +101,8 @@ describe('/incident declare when Slack refuses steps', () => {
       triggerId: first.triggerId,
       responseUrl: first.responseUrl,
       retryNum: 1,
+      // A retry is signed anew, later (a byte-identical repeat is dropped as a replay before any handler).
+      timestamp: Number(first.requestHeaders['X-Slack-Request-Timestamp']) + 1,
     });
     const repeat = await bot.sim.waitForResponse({ since: since + 1 });
     expect(String(repeat.body.text)).toContain('already declared');
