@@ -17,6 +17,7 @@ import type { Services } from './services.ts';
 import { HealthWatches } from './slack/health-watches.ts';
 import { archiveTimerHandler } from './slack/incidents/archive.ts';
 import { ARCHIVE_TIMER_KIND } from './slack/incidents/flows.ts';
+import { SlackRateLimiter } from './slack/rate-limit.ts';
 import type { Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { openDb } from './store/open.ts';
@@ -36,6 +37,8 @@ export interface RuntimeOptions {
   keyPrefix?: string;
   /** Postgres schema (tests isolate with their own). */
   dbSchema?: string;
+  /** How health watches wait between rounds (tests pair a ManualClock with a sleep that advances it). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface Runtime {
@@ -109,17 +112,25 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     });
     cleanup.unshift(() => coordination.close());
 
+    const metrics = createMetrics();
     const services: Services = {
       env,
       config,
       clock,
       logger,
-      metrics: createMetrics(),
+      metrics,
       db,
       coordination,
       repos: repositories(db, clock),
-      health: new HealthService({ config, clock, logger, env: options.env ?? process.env }),
+      health: new HealthService({
+        config,
+        clock,
+        logger,
+        env: options.env ?? process.env,
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+      }),
       healthWatches: new HealthWatches(logger),
+      slackRate: new SlackRateLimiter({ logger, metrics }),
       platforms: new PlatformRegistry(config.services, logger),
       version: VERSION,
       startedAt: clock.now(),
@@ -137,6 +148,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       },
     });
     cleanup.unshift(() => timers.stop());
+    // After the watches' last words, before the bot stops: queued message updates go out.
+    cleanup.unshift(() => services.slackRate.idle(3_000));
     // Before the bot stops: watches say in their message that they stopped.
     cleanup.unshift(() => services.healthWatches.stopAll());
     const url = `http://127.0.0.1:${port}`;

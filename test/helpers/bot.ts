@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
+import type { Clock } from '../../src/clock.ts';
 import { SlackRequestClient } from '../../src/fakes/slack/client.ts';
-import { type SlackSimulator, startSlackSimulator } from '../../src/fakes/slack/server.ts';
+import {
+  type SlackSimulator,
+  type SlackSimulatorOptions,
+  startSlackSimulator,
+} from '../../src/fakes/slack/server.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type Runtime, startRuntime } from '../../src/runtime.ts';
 import { openPostgres } from '../../src/store/postgres.ts';
@@ -21,6 +26,11 @@ export interface TestBotOptions {
   /** Extra environment (e.g. RUNBOOK_CONFIG). */
   env?: Record<string, string>;
   cwd?: string;
+  /** The bot's clock, and how its health watches wait (virtual time: a ManualClock's sleep). */
+  clock?: Clock;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Options of the Slack simulator (e.g. shorter rate-limit windows). */
+  simulator?: SlackSimulatorOptions;
 }
 
 /**
@@ -28,7 +38,7 @@ export interface TestBotOptions {
  * and real Redis (a key prefix of its own).
  */
 export async function startTestBot(options: TestBotOptions = {}): Promise<TestBot> {
-  const sim = await startSlackSimulator();
+  const sim = await startSlackSimulator(options.simulator);
   const signingSecret = `test-secret-${randomUUID()}`;
   const schema = `e2e_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const logs: string[] = [];
@@ -52,6 +62,8 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
       ...options.env,
     },
     ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
     logger,
     dbSchema: schema,
     keyPrefix: `test:${randomUUID()}:`,
