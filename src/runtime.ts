@@ -10,6 +10,7 @@ import { startTimerLoop } from './coordination/timer-loop.ts';
 import { type Env, isLocalMode, parseEnv } from './env.ts';
 import { type SlackSimulator, startSlackSimulator } from './fakes/slack/server.ts';
 import { HealthService } from './health/service.ts';
+import { startMetricsServer } from './http/routes.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { PlatformRegistry } from './platform/factory.ts';
@@ -44,6 +45,8 @@ export interface RuntimeOptions {
 export interface Runtime {
   port: number;
   url: string;
+  /** The METRICS_PORT listener's port (resolved when METRICS_PORT is 0). */
+  metricsPort?: number;
   services: Services;
   bot: Bot;
   /** Local mode only: the built-in Slack simulator and how to reach the bot. */
@@ -138,6 +141,12 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const bot = createBot(services, slack);
     const port = await bot.start(env.PORT);
     cleanup.unshift(() => bot.stop());
+    let metricsPort: number | undefined;
+    if (env.METRICS_PORT !== undefined) {
+      const metricsServer = await startMetricsServer(services, env.METRICS_PORT);
+      cleanup.unshift(() => metricsServer.close());
+      metricsPort = metricsServer.port;
+    }
     const timers = startTimerLoop({
       coordination,
       clock,
@@ -181,6 +190,12 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
           mode: slack.appToken ? 'socket' : 'http',
           database: db.kind,
           coordination: coordination.kind,
+          metrics:
+            metricsPort !== undefined
+              ? `port ${metricsPort}${env.METRICS_TOKEN ? ' (bearer token)' : ''}`
+              : env.METRICS_TOKEN
+                ? 'on PORT with the bearer token'
+                : 'not served (set METRICS_PORT or METRICS_TOKEN)',
         },
         'runbook bot started',
       );
@@ -190,6 +205,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     return {
       port,
       url,
+      ...(metricsPort !== undefined ? { metricsPort } : {}),
       services,
       bot,
       ...(local ? { local } : {}),

@@ -12,6 +12,7 @@ import { SlackRateLimiter } from '../../src/slack/rate-limit.ts';
 import { type HealthFixtures, SECRET_NAME, startHealthFixtures } from '../commands/health-fixtures.ts';
 import { eventually } from '../e2e/incidents/helpers.ts';
 import { startTestBot, type TestBot } from '../helpers/bot.ts';
+import { duplicateKeys } from '../helpers/json-keys.ts';
 
 async function declare(bot: TestBot, title: string): Promise<number> {
   const since = bot.sim.responses.length;
@@ -130,6 +131,18 @@ describe('Slack rate tiers, end to end', () => {
     // The topic too, set only when it changes.
     const topics = bot.sim.callsTo('conversations.setTopic').filter((c) => c.index >= since);
     expect(topics.length).toBeLessThan(changes);
+  });
+
+  it('/metrics is not served on the public port when neither METRICS_TOKEN nor METRICS_PORT is set', async () => {
+    const res = await fetch(`${bot.runtime.url}/metrics`);
+    expect(res.status).toBe(404);
+    expect(await res.text()).not.toContain('runbook_');
+  });
+
+  it('writes no log line with a key twice', () => {
+    expect(bot.logs.length).toBeGreaterThan(20);
+    expect(bot.logs.some((l) => l.includes('"msg":"health checked"'))).toBe(true);
+    for (const line of bot.logs) expect(duplicateKeys(line), line).toEqual([]);
   });
 });
 
