@@ -27,6 +27,14 @@ export const envSchema = z
     ),
     SLACK_API_URL: optionalText.pipe(z.url('a URL such as https://slack.com/api/').optional()),
     PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+    /** A listener of its own for /metrics (keep it off the public ingress). */
+    METRICS_PORT: optionalText.pipe(
+      z.coerce.number<string | undefined>().int().min(0).max(65_535).optional(),
+    ),
+    /** Bearer token /metrics requires; with it, /metrics is also served on PORT. */
+    METRICS_TOKEN: optionalText.pipe(
+      z.string().min(16, 'a bearer token of at least 16 characters for /metrics').optional(),
+    ),
     DATABASE_URL: optionalText.pipe(
       z
         .string()
@@ -44,6 +52,13 @@ export const envSchema = z
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   })
   .superRefine((env, ctx) => {
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['METRICS_PORT'],
+        message: 'must differ from PORT (unset it and set METRICS_TOKEN to serve /metrics on PORT)',
+      });
+    }
     if (env.SLACK_BOT_TOKEN && !env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
       ctx.addIssue({
         code: 'custom',

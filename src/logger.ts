@@ -20,6 +20,8 @@ const REDACT_PATHS = [
   '*.SLACK_BOT_TOKEN',
   '*.SLACK_APP_TOKEN',
   '*.SLACK_SIGNING_SECRET',
+  'METRICS_TOKEN',
+  '*.METRICS_TOKEN',
   'headers.authorization',
   'headers.Authorization',
   'headers.cookie',
@@ -66,18 +68,56 @@ export interface LoggerOptions {
   destination?: NodeJS.WritableStream;
 }
 
-/** pino JSON logs with secrets redacted by path and by pattern. */
+/** Keys a logger writes on every line (base and child bindings), cached per logger. */
+const boundKeys = new WeakMap<object, Set<string>>();
+
+function keysBoundTo(logger: Logger): Set<string> {
+  let keys = boundKeys.get(logger);
+  if (!keys) {
+    keys = new Set(Object.keys(logger.bindings()));
+    boundKeys.set(logger, keys);
+  }
+  return keys;
+}
+
+/**
+ * pino writes a key bound to the logger (base, child) and the same key of the logged object both,
+ * and many log pipelines keep only one of them. A logged key equal to the bound value is dropped;
+ * a different value is kept as `<key>2`.
+ */
+function withoutBoundKeys(logger: Logger, object: Record<string, unknown>): Record<string, unknown> {
+  const bound = keysBoundTo(logger);
+  if (!Object.keys(object).some((k) => bound.has(k))) return object;
+  const bindings = logger.bindings();
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object)) {
+    if (!bound.has(key)) out[key] = value;
+    else if (bindings[key] !== value) out[`${key}2`] = value;
+  }
+  return out;
+}
+
+/**
+ * pino JSON logs with secrets redacted by path and by pattern. Every line carries
+ * `app: "runbook-bot"`; `service` is always a service of runbook.yml, never the bot itself.
+ */
 export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
     {
       level: options.level ?? 'info',
-      base: { service: 'runbook-bot' },
+      base: { app: 'runbook-bot' },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       formatters: { log: (object) => redactDeep(object) as Record<string, unknown> },
       hooks: {
         logMethod(args, method) {
-          const cleaned = args.map((a) => (typeof a === 'string' ? redactText(a) : a));
+          const cleaned = args.map((a, i) =>
+            typeof a === 'string'
+              ? redactText(a)
+              : i === 0 && a !== null && typeof a === 'object' && !(a instanceof Error) && !Array.isArray(a)
+                ? withoutBoundKeys(this, a as Record<string, unknown>)
+                : a,
+          );
           method.apply(this, cleaned as Parameters<typeof method>);
         },
       },

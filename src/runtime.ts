@@ -11,6 +11,7 @@ import { type Env, isLocalMode, parseEnv } from './env.ts';
 import { type SlackSimulator, startSlackSimulator } from './fakes/slack/server.ts';
 import { Flows } from './flows/recorded-flow.ts';
 import { HealthService } from './health/service.ts';
+import { startMetricsServer } from './http/routes.ts';
 import { InFlight } from './in-flight.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
@@ -20,6 +21,7 @@ import { HealthWatches } from './slack/health-watches.ts';
 import { archiveTimerHandler } from './slack/incidents/archive.ts';
 import { ARCHIVE_TIMER_KIND } from './slack/incidents/flows.ts';
 import { startSetupRecovery } from './slack/incidents/setup-recovery.ts';
+import { SlackRateLimiter } from './slack/rate-limit.ts';
 import type { Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { openDb } from './store/open.ts';
@@ -39,11 +41,15 @@ export interface RuntimeOptions {
   keyPrefix?: string;
   /** Postgres schema (tests isolate with their own). */
   dbSchema?: string;
+  /** How health watches wait between rounds (tests pair a ManualClock with a sleep that advances it). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface Runtime {
   port: number;
   url: string;
+  /** The METRICS_PORT listener's port (resolved when METRICS_PORT is 0). */
+  metricsPort?: number;
   services: Services;
   bot: Bot;
   /** Local mode only: the built-in Slack simulator and how to reach the bot. */
@@ -114,17 +120,25 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     });
     cleanup.unshift(() => coordination.close());
 
+    const metrics = createMetrics();
     const services: Services = {
       env,
       config,
       clock,
       logger,
-      metrics: createMetrics(),
+      metrics,
       db,
       coordination,
       repos: repositories(db, clock),
-      health: new HealthService({ config, clock, logger, env: options.env ?? process.env }),
+      health: new HealthService({
+        config,
+        clock,
+        logger,
+        env: options.env ?? process.env,
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+      }),
       healthWatches: new HealthWatches(logger),
+      slackRate: new SlackRateLimiter({ logger, metrics }),
       platforms: new PlatformRegistry(config.services, logger),
       flows: new Flows({ db, clock, logger }),
       inFlight: new InFlight(),
@@ -145,6 +159,12 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       logger: logger.child({ component: 'incident-setup-recovery' }),
     });
     cleanup.unshift(async () => recovery.stop());
+    let metricsPort: number | undefined;
+    if (env.METRICS_PORT !== undefined) {
+      const metricsServer = await startMetricsServer(services, env.METRICS_PORT);
+      cleanup.unshift(() => metricsServer.close());
+      metricsPort = metricsServer.port;
+    }
     const timers = startTimerLoop({
       coordination,
       clock,
@@ -155,6 +175,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       },
     });
     cleanup.unshift(() => timers.stop());
+    // After the watches' last words, before the bot stops: queued message updates go out.
+    cleanup.unshift(() => services.slackRate.idle(3_000));
     // Before the bot stops: watches say in their message that they stopped.
     cleanup.unshift(() => services.healthWatches.stopAll());
     const url = `http://127.0.0.1:${port}`;
@@ -186,6 +208,12 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
           mode: slack.appToken ? 'socket' : 'http',
           database: db.kind,
           coordination: coordination.kind,
+          metrics:
+            metricsPort !== undefined
+              ? `port ${metricsPort}${env.METRICS_TOKEN ? ' (bearer token)' : ''}`
+              : env.METRICS_TOKEN
+                ? 'on PORT with the bearer token'
+                : 'not served (set METRICS_PORT or METRICS_TOKEN)',
         },
         'runbook bot started',
       );
@@ -195,6 +223,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     return {
       port,
       url,
+      ...(metricsPort !== undefined ? { metricsPort } : {}),
       services,
       bot,
       ...(local ? { local } : {}),

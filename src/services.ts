@@ -9,6 +9,7 @@ import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { PlatformRegistry } from './platform/factory.ts';
 import type { HealthWatches } from './slack/health-watches.ts';
+import type { SlackRateLimiter } from './slack/rate-limit.ts';
 import type { Db } from './store/db.ts';
 import type { Repositories } from './store/repositories/index.ts';
 
@@ -26,6 +27,8 @@ export interface Services {
   health: HealthService;
   /** Health watches running in this process (`/deploy health --watch`); stopped at shutdown. */
   healthWatches: HealthWatches;
+  /** Every chat.update and conversations.setTopic goes through it: coalesced, under Slack's tiers. */
+  slackRate: SlackRateLimiter;
   platforms: PlatformRegistry;
   /** Recorded multi-step flows (an incident's Slack setup): claims, steps, runs in progress here. */
   flows: Flows;

@@ -30,13 +30,15 @@ export const allHeadline = (f: {
 }): string =>
   `${f.emoji} *${f.total} service${f.total === 1 ? '' : 's'} checked*: ${f.unhealthy} unhealthy, ${f.degraded} degraded, ${f.healthy} healthy · ${f.checkedAt}`;
 
+/** A healthy service in a multi-service answer: one line naming each of its checks. */
 export const healthyServiceLine = (f: {
   emoji: string;
   service: string;
-  checks: number;
+  /** The checks' names, escaped and formatted. */
+  checks: readonly string[];
   duration: string;
 }): string =>
-  `${f.emoji} ${f.service} — ${f.checks} check${f.checks === 1 ? '' : 's'} healthy · ${f.duration}`;
+  `${f.emoji} ${f.service} — ${f.checks.length === 1 ? 'its check' : `all ${f.checks.length} checks`} healthy: ${f.checks.join(', ')} · ${f.duration}`;
 
 export const moreServices = (n: number): string => `…and ${n} more service${n === 1 ? '' : 's'}`;
 export const moreLines = (n: number): string => `…and ${n} more`;

@@ -169,8 +169,13 @@ export const redisCheckSchema = z.strictObject({
   ...checkBase,
   type: z.literal('redis'),
   url: secretUrlSchema,
-  /** Floyo runbook: cache hit rate > 80 %. */
-  hitRateTarget: z.number().min(0).max(1).default(0.8),
+  /**
+   * Floyo runbook: cache hit rate > 80 %, measured between two checks. `off` (or `false`) for a
+   * Redis used for queues or locks, where the hit rate means nothing.
+   */
+  hitRateTarget: z
+    .union([z.number().min(0).max(1), z.literal('off'), z.literal(false).transform(() => 'off' as const)])
+    .default(0.8),
   /** Memory use above this fraction of maxmemory is `degraded`. */
   maxMemoryRatio: z.number().min(0).max(1).default(0.9),
 });

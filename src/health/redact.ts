@@ -78,6 +78,7 @@ export class Redactor {
       target: this.redact(result.target),
     };
     if (result.reason !== undefined) out.reason = this.redact(result.reason);
+    if (result.note !== undefined) out.note = this.redact(result.note);
     if (result.details !== undefined) {
       const details: Record<string, JsonValue> = {};
       for (const [k, v] of Object.entries(result.details)) details[k] = this.redactJson(v);

@@ -1,3 +1,4 @@
+import { formatDuration } from '../config/duration.ts';
 import { formatBytes, formatPercent } from './format.ts';
 import type { HealthStatus, JsonValue } from './types.ts';
 
@@ -13,16 +14,28 @@ export function parseRedisInfo(text: string): Map<string, string> {
 }
 
 export interface RedisThresholds {
-  /** Floyo: cache hit rate > 80 %; below is degraded. */
-  hitRateTarget: number;
+  /** Floyo: cache hit rate > 80 %; below is degraded. `off`: no hit-rate verdict (queues, locks). */
+  hitRateTarget: number | 'off';
   /** used_memory above this fraction of maxmemory is degraded. */
   maxMemoryRatio: number;
+}
+
+/** The keyspace counters at one moment, kept between checks to compute the hit rate between them. */
+export interface KeyspaceSample {
+  hits: number;
+  misses: number;
+  /** Epoch ms when INFO was read. */
+  atMs: number;
 }
 
 export interface RedisVerdict {
   status: HealthStatus;
   reasons: string[];
+  /** What a reader should know although it is not a problem ("not enough data yet"). */
+  notes: string[];
   details: Record<string, JsonValue>;
+  /** This check's counters, to keep for the next check (none when the hit rate is off). */
+  sample?: KeyspaceSample;
 }
 
 function numberField(info: Map<string, string>, name: string): number | undefined {
@@ -32,13 +45,29 @@ function numberField(info: Map<string, string>, name: string): number | undefine
   return Number.isFinite(value) ? value : undefined;
 }
 
+/** The sample a stored value is, if it is one (the store holds unknown values). */
+export function asKeyspaceSample(value: unknown): KeyspaceSample | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const { hits, misses, atMs } = value as Record<string, unknown>;
+  return typeof hits === 'number' && typeof misses === 'number' && typeof atMs === 'number'
+    ? { hits, misses, atMs }
+    : undefined;
+}
+
 /**
- * Judges `INFO memory` + `INFO stats`: memory against maxmemory (0 = unlimited: no verdict) and
- * keyspace_hits / (hits + misses) against the target (no lookups yet: no verdict). Both counters
- * are cumulative since the server started or since CONFIG RESETSTAT.
+ * Judges `INFO memory` + `INFO stats`: memory against maxmemory (0 = unlimited: no verdict), and
+ * the cache hit rate against its target. keyspace_hits and keyspace_misses count every client's
+ * lookups since the server started, so the rate is taken over the interval since the previous
+ * sample (as Prometheus' `rate()` would): the first sample, or one after the counters went back
+ * (restart, CONFIG RESETSTAT), says "not enough data yet" and gives no verdict.
  */
-export function evaluateRedisInfo(info: Map<string, string>, thresholds: RedisThresholds): RedisVerdict {
+export function evaluateRedisInfo(
+  info: Map<string, string>,
+  thresholds: RedisThresholds,
+  options: { previous?: KeyspaceSample | undefined; atMs?: number } = {},
+): RedisVerdict {
   const reasons: string[] = [];
+  const notes: string[] = [];
   const details: Record<string, JsonValue> = {};
   const used = numberField(info, 'used_memory');
   const max = numberField(info, 'maxmemory');
@@ -57,23 +86,61 @@ export function evaluateRedisInfo(info: Map<string, string>, thresholds: RedisTh
   }
   const hits = numberField(info, 'keyspace_hits');
   const misses = numberField(info, 'keyspace_misses');
+  let sample: KeyspaceSample | undefined;
   if (hits !== undefined && misses !== undefined) {
     details.keyspaceHits = hits;
     details.keyspaceMisses = misses;
-    const lookups = hits + misses;
-    if (lookups === 0) {
-      details.hitRate = null;
-      details.hitRateNote = 'no cache lookups yet: no hit-rate verdict';
+    const target = thresholds.hitRateTarget;
+    if (target === 'off') {
+      details.hitRate = 'off';
     } else {
-      const rate = hits / lookups;
-      details.hitRate = Math.round(rate * 10_000) / 10_000;
-      if (rate < thresholds.hitRateTarget) {
+      sample = { hits, misses, atMs: options.atMs ?? Date.now() };
+      const hitRate = hitRateSince(options.previous, sample);
+      details.hitRate = hitRate.rate ?? null;
+      if (hitRate.note !== undefined) {
+        details.hitRateNote = hitRate.note;
+        notes.push(hitRate.note);
+      }
+      if (hitRate.windowMs !== undefined) {
+        details.hitRateWindowMs = hitRate.windowMs;
+        details.windowHits = hitRate.hits ?? 0;
+        details.windowMisses = hitRate.misses ?? 0;
+      }
+      if (hitRate.rate !== undefined && hitRate.rate < target) {
         reasons.push(
-          `cache hit rate ${formatPercent(rate)} below target ${formatPercent(thresholds.hitRateTarget)} ` +
-            `(${hits} hits, ${misses} misses)`,
+          `cache hit rate ${formatPercent(hitRate.rate)} over the last ${formatDuration(hitRate.windowMs ?? 0)} ` +
+            `below target ${formatPercent(target)} (${hitRate.hits ?? 0} hits, ${hitRate.misses ?? 0} misses)`,
         );
       }
     }
   }
-  return { status: reasons.length > 0 ? 'degraded' : 'healthy', reasons, details };
+  return {
+    status: reasons.length > 0 ? 'degraded' : 'healthy',
+    reasons,
+    notes,
+    details,
+    ...(sample ? { sample } : {}),
+  };
+}
+
+interface HitRate {
+  rate?: number;
+  note?: string;
+  windowMs?: number;
+  hits?: number;
+  misses?: number;
+}
+
+function hitRateSince(previous: KeyspaceSample | undefined, current: KeyspaceSample): HitRate {
+  if (previous === undefined)
+    return { note: 'hit rate: not enough data yet (it is measured between two checks)' };
+  const hits = current.hits - previous.hits;
+  const misses = current.misses - previous.misses;
+  if (hits < 0 || misses < 0)
+    return { note: 'hit rate: not enough data yet (the Redis counters were reset since the last check)' };
+  const windowMs = Math.max(0, current.atMs - previous.atMs);
+  const lookups = hits + misses;
+  if (lookups === 0)
+    return { note: `hit rate: no lookups in the last ${formatDuration(windowMs)}`, windowMs, hits, misses };
+  return { rate: Math.round((hits / lookups) * 10_000) / 10_000, windowMs, hits, misses };
 }

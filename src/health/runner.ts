@@ -1,5 +1,5 @@
 import type { HealthCheckConfig } from '../config/schema.ts';
-import type { CheckOutcome, PrepareContext, PreparedCheck } from './checks/check.ts';
+import type { CheckMemory, CheckOutcome, PrepareContext, PreparedCheck } from './checks/check.ts';
 import { elapsedSince } from './checks/check.ts';
 import { prepareHttpCheck } from './checks/http.ts';
 import { preparePostgresCheck } from './checks/postgres.ts';
@@ -21,6 +21,11 @@ export interface RunChecksOptions {
   deadlineMs?: number;
   /** Cancels the run: unfinished checks report that they were cancelled. */
   signal?: AbortSignal;
+  /**
+   * What checks keep between runs (Redis counters for the hit rate between two runs), by check;
+   * the HealthService keeps one per service. Without it every run is a first run.
+   */
+  memory?: Map<string, unknown>;
 }
 
 /**
@@ -46,12 +51,26 @@ export async function runChecks(
   try {
     const names = checkNames(checks);
     return await Promise.all(
-      checks.map((check, i) => runOne(check, names[i] ?? check.type, env, stop.signal, () => stopReason)),
+      checks.map((check, i) => {
+        const name = names[i] ?? check.type;
+        return runOne(check, name, env, stop.signal, () => stopReason, memoryOf(options.memory, check, name));
+      }),
     );
   } finally {
     clearTimeout(deadline);
     options.signal?.removeEventListener('abort', onCancel);
   }
+}
+
+/** One check's slot in the memory: by name, type and configured URL (references unresolved, so no secret). */
+function memoryOf(
+  memory: Map<string, unknown> | undefined,
+  check: HealthCheckConfig,
+  name: string,
+): CheckMemory | undefined {
+  if (!memory) return undefined;
+  const key = JSON.stringify([name, check.type, check.url]);
+  return { get: () => memory.get(key), set: (value) => memory.set(key, value) };
 }
 
 /** Configured names, else the check type; repeated names get a number ("http", "http 2"). */
@@ -93,13 +112,14 @@ async function runOne(
   env: NodeJS.ProcessEnv,
   stopped: AbortSignal,
   stopReason: () => string,
+  memory: CheckMemory | undefined,
 ): Promise<CheckResult> {
   const redactor = new Redactor();
   const timeoutMs = checkTimeoutMs(check);
   const base = { name, type: check.type, target: configuredTarget(check.url) };
   let prepared: PreparedCheck;
   try {
-    prepared = prepareCheck(check, { env, redactor });
+    prepared = prepareCheck(check, { env, redactor, ...(memory ? { memory } : {}) });
   } catch (error) {
     const reason = `cannot run the check: ${innermostMessage(error)}`;
     return redactor.redactResult({ ...base, status: 'unhealthy', latencyMs: 0, reason });

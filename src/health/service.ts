@@ -67,6 +67,8 @@ export class HealthService {
   readonly #logger: Logger | undefined;
   readonly #deadlineMs: number;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** What each service's checks keep between runs (Redis counters for the hit rate), by service. */
+  readonly #memory = new Map<string, Map<string, unknown>>();
 
   constructor(options: HealthServiceOptions) {
     this.#config = options.config;
@@ -189,9 +191,16 @@ export class HealthService {
   ): Promise<HealthReport> {
     const startedAt = this.#clock.now();
     const started = performance.now();
+    const key = `${service.name}\u0000${service.environment}`;
+    let memory = this.#memory.get(key);
+    if (!memory) {
+      memory = new Map();
+      this.#memory.set(key, memory);
+    }
     const results = await runChecks(service.healthChecks, {
       env: this.#env,
       deadlineMs,
+      memory,
       ...(signal ? { signal } : {}),
     });
     const report: HealthReport = {

@@ -23,6 +23,8 @@ export interface CheckResult {
   latencyMs?: number;
   /** Why the status is not healthy, precise enough to act on ("HTTP 503, expected 200"). */
   reason?: string;
+  /** What a reader should know whatever the status ("hit rate: not enough data yet"). */
+  note?: string;
   details?: Record<string, JsonValue>;
   /** Components of the target (the `checks` of a health body). */
   children?: CheckResult[];

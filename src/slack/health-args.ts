@@ -4,10 +4,14 @@ import { formatDuration, parseDuration } from '../config/duration.ts';
 import { UserInputError } from './errors.ts';
 import { escapeMrkdwn } from './escape.ts';
 
-/** Watch bounds: every 10 s for at most 10 min by default; nothing faster than 100 ms or longer than 1 h. */
+/**
+ * Watch bounds: every 10 s for at most 10 min by default; nothing more often than every 10 s (each
+ * round updates a message, and Slack allows about 50 `chat.update` a minute for the whole app) or
+ * longer than 1 h.
+ */
 export const DEFAULT_WATCH_INTERVAL_MS = 10_000;
 export const DEFAULT_WATCH_DURATION_MS = 10 * 60_000;
-export const MIN_WATCH_MS = 100;
+export const MIN_WATCH_MS = 10_000;
 export const MAX_WATCH_DURATION_MS = 60 * 60_000;
 
 export interface WatchSpec {
@@ -23,12 +27,17 @@ function durationFlag(flag: string, value: string | undefined): number {
   const ms = value === undefined ? undefined : parseDuration(value);
   if (ms === undefined)
     throw new UserInputError(
-      `\`${flag}\` needs a duration such as 100ms, 10s or 5m${value === undefined ? '' : `, not "${escapeMrkdwn(value)}"`}.`,
+      `\`${flag}\` needs a duration such as 10s, 30s or 5m${value === undefined ? '' : `, not "${escapeMrkdwn(value)}"`}.`,
       healthUsage,
     );
-  if (ms < MIN_WATCH_MS || ms > MAX_WATCH_DURATION_MS)
+  if (ms < MIN_WATCH_MS)
     throw new UserInputError(
-      `\`${flag} ${escapeMrkdwn(value ?? '')}\` is out of range: use between ${formatDuration(MIN_WATCH_MS)} and ${formatDuration(MAX_WATCH_DURATION_MS)}.`,
+      `\`${flag} ${escapeMrkdwn(value ?? '')}\` is too short: the minimum is ${formatDuration(MIN_WATCH_MS)} (each round updates a Slack message, and Slack limits how often).`,
+      healthUsage,
+    );
+  if (ms > MAX_WATCH_DURATION_MS)
+    throw new UserInputError(
+      `\`${flag} ${escapeMrkdwn(value ?? '')}\` is too long: the maximum is ${formatDuration(MAX_WATCH_DURATION_MS)}.`,
       healthUsage,
     );
   return ms;

@@ -18,6 +18,7 @@ interface CompactResult {
   s: (typeof HEALTH_STATUSES)[number];
   l?: number | undefined;
   w?: string | undefined;
+  o?: string | undefined;
   c?: CompactResult[] | undefined;
 }
 
@@ -27,6 +28,7 @@ const compactResult: z.ZodType<CompactResult> = z.lazy(() =>
     s: status,
     l: z.number().optional(),
     w: z.string().optional(),
+    o: z.string().optional(),
     c: z.array(compactResult).optional(),
   }),
 );
@@ -59,6 +61,7 @@ function compact(results: readonly ResultView[]): CompactResult[] {
     s: r.status,
     ...(r.latencyMs === undefined ? {} : { l: Math.round(r.latencyMs) }),
     ...(r.reason ? { w: r.reason } : {}),
+    ...(r.note ? { o: r.note } : {}),
     ...(r.children && r.children.length > 0 ? { c: compact(r.children) } : {}),
   }));
 }
@@ -69,6 +72,7 @@ function expand(results: readonly CompactResult[]): ResultView[] {
     status: r.s,
     ...(r.l === undefined ? {} : { latencyMs: r.l }),
     ...(r.w === undefined ? {} : { reason: r.w }),
+    ...(r.o === undefined ? {} : { note: r.o }),
     ...(r.c ? { children: expand(r.c) } : {}),
   }));
 }

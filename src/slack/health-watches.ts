@@ -125,27 +125,32 @@ export async function startHealthWatch(services: Services, input: StartWatchInpu
       return;
     }
     posted({ channelId: input.channelId, ts });
-    const update = async (message: { text: string; blocks?: unknown[] }): Promise<void> => {
-      await input.client.chat.update({
+    // Through the rate limiter: rounds never wait for Slack, and a round's update still pending
+    // when the next one comes is replaced by it (one message, latest state wins).
+    const update = (message: { text: string; blocks?: unknown[] }) =>
+      services.slackRate.updateMessage(input.client, { channel: input.channelId, ts }, () => ({
         channel: input.channelId,
         ts,
         text: message.text,
         ...(message.blocks ? { blocks: message.blocks as never } : {}),
-      });
-    };
+      }));
+    let roundFailure: unknown;
     try {
       const result = await services.health.watch(service.name, {
         environment: service.environment,
         intervalMs: input.intervalMs,
         maxDurationMs: input.maxDurationMs,
         signal,
-        onReport: async (report, round) => {
+        onReport: (report, round) => {
+          if (roundFailure !== undefined) throw roundFailure;
           if (report.status === 'healthy') return; // the final message follows
-          await update(
+          update(
             buildServiceReport(report, {
               lead: watchRound({ service: label, round, status: report.status, until: `at ${until}` }),
             }),
-          );
+          ).catch((error: unknown) => {
+            roundFailure ??= error;
+          });
         },
       });
       const elapsed = formatDuration(result.elapsedMs);

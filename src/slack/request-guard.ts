@@ -82,9 +82,14 @@ export function guardSlackRequests(receiver: HTTPReceiver, options: RequestGuard
     } catch {
       return { pass: false, status: 401, reason: 'signature mismatch' };
     }
+    // A Slack retry (X-Slack-Retry-Num, unsigned) of a delivery whose first attempt died with its replica
+    // may carry the same signature: it passes once per retry number, and each action's own exactly-once
+    // key still holds.
+    const retry = header(req, 'x-slack-retry-num');
+    const key = retry !== undefined && /^\d{1,2}$/.test(retry) ? `${signature}#retry${retry}` : signature;
     let first = true;
     try {
-      first = await options.remember(signature);
+      first = await options.remember(key);
     } catch (error) {
       logger.warn(
         { err: error },

@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBot, type TestBot } from '../helpers/bot.ts';
 
+const METRICS_TOKEN = 'foundation-metrics-token-3f9a';
+const withToken = { headers: { authorization: `Bearer ${METRICS_TOKEN}` } };
+
 describe('the bot, end to end through signed Slack requests', () => {
   let bot: TestBot;
   beforeAll(async () => {
-    bot = await startTestBot();
+    bot = await startTestBot({ env: { METRICS_TOKEN } });
   });
   afterAll(async () => {
     await bot?.stop();
@@ -73,7 +76,7 @@ describe('the bot, end to end through signed Slack requests', () => {
     expect(body.checks.database?.status).toBe('ok');
     expect(body.checks.coordination?.status).toBe('ok');
     expect(typeof body.checks.database?.latency).toBe('number');
-    const metrics = await (await fetch(`${bot.runtime.url}/metrics`)).text();
+    const metrics = await (await fetch(`${bot.runtime.url}/metrics`, withToken)).text();
     expect(metrics).toMatch(
       /runbook_requests_total\{command="\/incident",subcommand="help",outcome="ok"\} \d+/,
     );
@@ -91,7 +94,7 @@ describe('the bot, end to end through signed Slack requests', () => {
     });
     expect(sent.status).toBe(200);
     await expect
-      .poll(async () => (await fetch(`${bot.runtime.url}/metrics`)).text())
+      .poll(async () => (await fetch(`${bot.runtime.url}/metrics`, withToken)).text())
       .toMatch(/runbook_interactions_total\{kind="event",action="reaction_added",outcome="ok"\} 1/);
   });
 
@@ -103,7 +106,7 @@ describe('the bot, end to end through signed Slack requests', () => {
 });
 
 async function metricValue(bot: TestBot, name: string): Promise<number> {
-  const text = await (await fetch(`${bot.runtime.url}/metrics`)).text();
+  const text = await (await fetch(`${bot.runtime.url}/metrics`, withToken)).text();
   return text
     .split('\n')
     .filter((l) => l.startsWith(`${name}{`))

@@ -175,6 +175,23 @@ describe('HealthService', () => {
   });
 });
 
+describe('HealthService keeps what checks need between runs', () => {
+  it('the Redis hit rate: not enough data on the first check of a service, measured between checks after', async () => {
+    const service = new HealthService({ config: config(), env });
+    const cache = async () =>
+      (await service.checkService('barq-api')).results.find((r) => r.name === 'cache');
+    const first = await cache();
+    expect(first?.note).toBe('hit rate: not enough data yet (it is measured between two checks)');
+    const second = await cache();
+    expect(second?.note ?? '').not.toContain('not enough data yet');
+    expect(second?.details?.hitRateWindowMs).toBeGreaterThan(0);
+    // Per service: another service's (or another process's) first check starts over.
+    const other = new HealthService({ config: config(), env });
+    const fresh = (await other.checkService('barq-api')).results.find((r) => r.name === 'cache');
+    expect(fresh?.note).toContain('not enough data yet');
+  });
+});
+
 describe('HealthService.watch', () => {
   it('returns once healthy, with the rounds and how long it took', async () => {
     hits.delete('/recovers-after-2/health'); // checkAll above already called it once

@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Clock } from '../../src/clock.ts';
 import { SlackRequestClient } from '../../src/fakes/slack/client.ts';
-import { type SlackSimulator, startSlackSimulator } from '../../src/fakes/slack/server.ts';
+import {
+  type SlackSimulator,
+  type SlackSimulatorOptions,
+  startSlackSimulator,
+} from '../../src/fakes/slack/server.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type Runtime, startRuntime } from '../../src/runtime.ts';
 import { openPostgres } from '../../src/store/postgres.ts';
@@ -31,6 +35,9 @@ export interface TestBotOptions {
    */
   replicaOf?: Pick<TestBot, 'sim' | 'schema' | 'keyPrefix' | 'signingSecret'>;
   clock?: Clock;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Options of the Slack simulator (e.g. shorter rate-limit windows). */
+  simulator?: SlackSimulatorOptions;
 }
 
 /**
@@ -39,7 +46,7 @@ export interface TestBotOptions {
  */
 export async function startTestBot(options: TestBotOptions = {}): Promise<TestBot> {
   const primary = options.replicaOf;
-  const sim = primary?.sim ?? (await startSlackSimulator());
+  const sim = primary?.sim ?? (await startSlackSimulator(options.simulator));
   const signingSecret = primary?.signingSecret ?? `test-secret-${randomUUID()}`;
   const schema = primary?.schema ?? `e2e_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const keyPrefix = primary?.keyPrefix ?? `test:${randomUUID()}:`;
@@ -65,6 +72,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     },
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
     logger,
     dbSchema: schema,
     keyPrefix,
@@ -73,6 +81,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     botUrl: `${runtime.url}/slack/events`,
     signingSecret,
     simulator: sim,
+    ...(options.clock ? { now: () => options.clock!.now() } : {}),
   });
   return {
     runtime,

@@ -18,7 +18,7 @@ describe('health watches at shutdown', () => {
     const since = bot.sim.calls.length;
     await bot.slack.slashCommand({
       command: '/deploy',
-      text: 'health worker --watch --every 100ms --for 1h',
+      text: 'health worker --watch --every 10s --for 1h',
     });
     await bot.sim.waitForCall('chat.update', { since });
     expect(bot.runtime.services.healthWatches.size).toBe(1);

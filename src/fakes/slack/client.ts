@@ -55,6 +55,8 @@ export interface SlackRequestClientOptions {
   eventsUrl?: string;
   /** Give up waiting for the app after this long (default 10 s). */
   timeoutMs?: number;
+  /** Slack's idea of now, for request timestamps: the app's clock when tests run in virtual time. */
+  now?: () => Date;
 }
 
 /** Options every request accepts (negative tests, retries). */
@@ -514,7 +516,7 @@ export class SlackRequestClient {
     options: DeliveryOptions,
   ): Promise<SlackHttpResult> {
     const body = options.bodyOverride ?? generatedBody;
-    const timestamp = options.timestamp ?? slackTimestampNow();
+    const timestamp = options.timestamp ?? slackTimestampNow(this.options.now?.().getTime());
     const signature =
       options.signatureOverride ??
       signSlackRequest(options.signingSecretOverride ?? this.options.signingSecret, timestamp, body);

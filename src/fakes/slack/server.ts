@@ -23,6 +23,7 @@ import type {
   ViewResultOutcome,
   WorkspaceInfo,
 } from './link.ts';
+import { type RateLimitOptions, TierLimiter } from './rate-tiers.ts';
 import { METHODS, type MethodContext, runMethod, SlackApiError, UNAUTHENTICATED_METHODS } from './web-api.ts';
 import {
   compareTs,
@@ -54,6 +55,12 @@ export interface SlackSimulatorOptions extends WorkspaceOptions {
   responseUrlTtlMs?: number;
   /** Artificial latency added to every Web API answer (benchmarks). */
   latencyMs?: number;
+  /**
+   * Slack's per-method rate tiers (rate-tiers.ts): over a tier's calls per minute, HTTP 429 with
+   * `Retry-After`. On by default; `false` turns them off; an object shortens the window or sets
+   * limits per method.
+   */
+  rateLimits?: boolean | RateLimitOptions;
 }
 
 export interface RecordedCall {
@@ -220,6 +227,7 @@ export class SlackSimulator implements LocalSimulatorApi {
   #faults: ActiveFault[] = [];
   /** Late answers (delayMs faults) not sent yet; dropped on close. */
   readonly #late = new Set<NodeJS.Timeout>();
+  readonly #tiers: TierLimiter | undefined;
   #closed = false;
 
   constructor(server: Server, options: SlackSimulatorOptions) {
@@ -229,6 +237,8 @@ export class SlackSimulator implements LocalSimulatorApi {
     this.botToken = options.botToken ?? 'xoxb-sim-bot-token';
     this.verificationToken = options.verificationToken ?? 'sim-verification-token';
     this.#tokens = new Set([this.botToken, ...(options.extraTokens ?? [])]);
+    const limits = options.rateLimits ?? true;
+    this.#tiers = limits === false ? undefined : new TierLimiter(limits === true ? {} : limits);
     const address = server.address() as AddressInfo;
     this.port = address.port;
     this.baseUrl = `http://127.0.0.1:${this.port}`;
@@ -573,6 +583,7 @@ export class SlackSimulator implements LocalSimulatorApi {
     this.calls.length = 0;
     this.responses.length = 0;
     this.#faults = [];
+    this.#tiers?.reset();
     this.workspace.seed();
   }
 
@@ -708,6 +719,9 @@ export class SlackSimulator implements LocalSimulatorApi {
       if (!token) return answer(200, { ok: false, error: 'not_authed' });
       if (!this.#tokens.has(token)) return answer(200, { ok: false, error: 'invalid_auth' });
     }
+    const retryAfter = this.#tiers?.take(method);
+    if (retryAfter !== undefined)
+      return answer(429, { ok: false, error: 'ratelimited' }, false, { 'retry-after': String(retryAfter) });
     const ctx: MethodContext = { ws: this.workspace, triggerTtlMs: this.#options.triggerTtlMs ?? 3000 };
     const { token: _token, ...methodArgs } = args;
     const response = runMethod(method, methodArgs, ctx);

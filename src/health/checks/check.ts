@@ -20,6 +20,17 @@ export interface PrepareContext {
   env: NodeJS.ProcessEnv;
   /** Every secret resolved while preparing is added here. */
   redactor: Redactor;
+  /**
+   * What this check kept from its previous run (e.g. Redis counters, for a rate between two
+   * runs); absent when the caller keeps nothing between runs.
+   */
+  memory?: CheckMemory;
+}
+
+/** A value a check keeps from one run to the next, per check (service, name, URL). */
+export interface CheckMemory {
+  get(): unknown;
+  set(value: unknown): void;
 }
 
 /** Milliseconds since `started` (a performance.now() reading), rounded to 0.1 ms. */

@@ -4,11 +4,20 @@ import { resolveSecrets } from '../../config/secrets.ts';
 import { formatMs } from '../format.ts';
 import { describeNetworkError, innermostMessage } from '../network-errors.ts';
 import { displayUrl, parseUrl } from '../redact.ts';
-import { evaluateRedisInfo, parseRedisInfo, type RedisThresholds } from '../redis-info.ts';
-import { type CheckOutcome, elapsedSince, type PrepareContext, type PreparedCheck } from './check.ts';
+import { asKeyspaceSample, evaluateRedisInfo, parseRedisInfo, type RedisThresholds } from '../redis-info.ts';
+import {
+  type CheckMemory,
+  type CheckOutcome,
+  elapsedSince,
+  type PrepareContext,
+  type PreparedCheck,
+} from './check.ts';
 
 /** Runbooks: `redis-cli PING`, `redis-cli INFO memory`, Floyo "cache hit rate > 80 %". */
-export function prepareRedisCheck(check: RedisCheckConfig, { env, redactor }: PrepareContext): PreparedCheck {
+export function prepareRedisCheck(
+  check: RedisCheckConfig,
+  { env, redactor, memory }: PrepareContext,
+): PreparedCheck {
   redactor.addUrlReferences(check.url, env);
   const resolved = resolveSecrets(check.url, env);
   const url = parseUrl(resolved, 'the Redis URL');
@@ -17,7 +26,8 @@ export function prepareRedisCheck(check: RedisCheckConfig, { env, redactor }: Pr
   const thresholds = { hitRateTarget: check.hitRateTarget, maxMemoryRatio: check.maxMemoryRatio };
   return {
     target: displayUrl(url),
-    run: (signal, timeoutMs) => runRedis({ url: resolved, host: url.host, thresholds, signal, timeoutMs }),
+    run: (signal, timeoutMs) =>
+      runRedis({ url: resolved, host: url.host, thresholds, signal, timeoutMs, memory }),
   };
 }
 
@@ -27,6 +37,8 @@ interface RedisRun {
   thresholds: RedisThresholds;
   signal: AbortSignal;
   timeoutMs: number;
+  /** Keeps the keyspace counters of the last run: the hit rate is taken between two runs. */
+  memory: CheckMemory | undefined;
 }
 
 async function runRedis(run: RedisRun): Promise<CheckOutcome> {
@@ -55,9 +67,15 @@ async function runRedis(run: RedisRun): Promise<CheckOutcome> {
     const latencyMs = elapsedSince(started);
     const [memory, stats] = await Promise.all([client.info('memory'), client.info('stats')]);
     if (emitted) return { status: 'unhealthy', latencyMs, reason: describeRedisError(emitted, run) };
-    const verdict = evaluateRedisInfo(parseRedisInfo(`${memory}\n${stats}`), run.thresholds);
+    const previous = asKeyspaceSample(run.memory?.get());
+    const verdict = evaluateRedisInfo(parseRedisInfo(`${memory}\n${stats}`), run.thresholds, { previous });
+    // Concurrent runs may finish out of order: keep the newest sample.
+    const stored = asKeyspaceSample(run.memory?.get());
+    if (verdict.sample && (stored === undefined || verdict.sample.atMs >= stored.atMs))
+      run.memory?.set(verdict.sample);
     const outcome: CheckOutcome = { status: verdict.status, latencyMs, details: verdict.details };
     if (verdict.reasons.length > 0) outcome.reason = verdict.reasons.join('; ');
+    if (verdict.notes.length > 0) outcome.note = verdict.notes.join('; ');
     return outcome;
   } catch (error) {
     return {

@@ -29,6 +29,7 @@ export interface ResultView {
   status: HealthStatus;
   latencyMs?: number | undefined;
   reason?: string | undefined;
+  note?: string | undefined;
   children?: readonly ResultView[] | undefined;
 }
 
@@ -69,14 +70,15 @@ export function serviceLabel(report: Pick<ReportView, 'service' | 'environment'>
 const INDENT = '\u2003\u2003';
 
 /**
- * One line per check, in the engine's order: status emoji, name, latency, reason; components a
- * health body reports are indented beneath their parent.
+ * One line per check, in the engine's order: status emoji, name, latency, reason and note;
+ * components a health body reports are indented beneath their parent.
  */
 export function checkLines(results: readonly ResultView[], depth = 0): string[] {
   const lines: string[] = [];
   for (const r of results) {
     const latency = r.latencyMs === undefined ? '' : ` · ${formatMs(r.latencyMs)}`;
-    const reason = r.reason ? ` — ${escapeMrkdwn(r.reason)}` : '';
+    const said = [r.reason, r.note].filter((t): t is string => Boolean(t)).join('; ');
+    const reason = said ? ` — ${escapeMrkdwn(said)}` : '';
     const line = `${INDENT.repeat(depth)}${statusEmoji(r.status)} *${escapeMrkdwn(r.name)}*${latency}${reason}`;
     lines.push(truncate(line, 500));
     if (r.children && r.children.length > 0) lines.push(...checkLines(r.children, depth + 1));
@@ -169,6 +171,14 @@ export function buildServiceReport(
   return toReply(top, blocks);
 }
 
+/** `*api* (database, redis)`: a check's name, with the components its health body reported. */
+function checkNames(result: ResultView): string {
+  const name = `*${escapeMrkdwn(result.name)}*`;
+  const children = result.children ?? [];
+  if (children.length === 0) return name;
+  return `${name} (${children.map((c) => escapeMrkdwn(c.name)).join(', ')})`;
+}
+
 interface Chunk {
   text: string;
   services: number;
@@ -176,8 +186,8 @@ interface Chunk {
 
 /**
  * Several services' reports (`/deploy health all`, an incident's services): the overall status
- * first, then the services that need attention with their checks (worst first), then the healthy
- * ones a line each. Fits Slack's limits: sections of at most 3000 characters, at most 50 blocks,
+ * first, then the services that need attention with a line per check (worst first), then the
+ * healthy ones a line each, naming every check that ran. Fits Slack's limits: sections of at most 3000 characters, at most 50 blocks,
  * "…and N more services" for the rest.
  */
 export function buildMultiReport(
@@ -206,12 +216,15 @@ export function buildMultiReport(
   for (const report of ordered) {
     if (report.status === 'healthy') {
       healthyLines.push(
-        healthyServiceLine({
-          emoji: statusEmoji('healthy'),
-          service: serviceLabel(report),
-          checks: report.results.length,
-          duration: formatMs(report.durationMs),
-        }),
+        truncate(
+          healthyServiceLine({
+            emoji: statusEmoji('healthy'),
+            service: serviceLabel(report),
+            checks: report.results.map(checkNames),
+            duration: formatMs(report.durationMs),
+          }),
+          500,
+        ),
       );
       continue;
     }

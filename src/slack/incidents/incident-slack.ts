@@ -375,31 +375,82 @@ export async function setUpIncidentInSlack(
   return { incident: (await services.repos.incidents.get(number)) ?? incident, failures: steps.failures };
 }
 
-/** Re-renders the headline (and the announcement, and the topic) from the incident's current state. */
+/** How long a flow waits for a headline refresh held back by the rate limiter; it still goes out later. */
+export const REFRESH_WAIT_MS = 2_000;
+
+const LATE = Symbol('late');
+
+/**
+ * The step's result, or undefined (logged, and its later failure logged) when it is not done by
+ * `deadline` (performance.now() ms).
+ */
+async function within<T>(
+  ctx: IncidentSlackContext,
+  step: string,
+  work: Promise<T>,
+  deadline: number,
+): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<typeof LATE>((resolve) => {
+    timer = setTimeout(() => resolve(LATE), Math.max(0, deadline - performance.now()));
+  });
+  try {
+    const outcome = await Promise.race([work, late]);
+    if (outcome !== LATE) return outcome;
+  } finally {
+    clearTimeout(timer);
+  }
+  ctx.logger.info({ step }, 'Slack update held back by its rate limit; it goes out shortly');
+  work.catch((error: unknown) =>
+    ctx.logger.warn({ err: error, step, slackError: slackErrorCode(error) }, `could not ${step}`),
+  );
+  return undefined;
+}
+
+/**
+ * Re-renders the headline (and the announcement, and the topic) from the incident's current state.
+ * Refreshes go through the rate limiter: a burst of changes becomes one update per message, and
+ * the update that runs renders the state stored when it runs (the latest), not the caller's copy.
+ */
 export async function refreshIncidentInSlack(
   ctx: IncidentSlackContext,
   incident: Incident,
 ): Promise<SlackStepFailure[]> {
+  const { services } = ctx;
   const steps = new SlackSteps(ctx.logger.child({ incident: incident.number }));
-  const headline = await headlineFor(ctx.services, incident);
+  const deadline = performance.now() + REFRESH_WAIT_MS;
+  const latest = async (): Promise<Incident> =>
+    (await services.repos.incidents.get(incident.number)) ?? incident;
   const refs = [incident.headline, incident.announcement].filter((r): r is SlackMessageRef => r !== null);
   const unique = refs.filter(
     (r, i) => refs.findIndex((o) => o.channelId === r.channelId && o.ts === r.ts) === i,
   );
-  for (const ref of unique) {
-    await steps.run(ref === incident.headline ? 'refresh the headline' : 'refresh the announcement', () =>
-      ctx.client.chat.update({
-        channel: ref.channelId,
-        ts: ref.ts,
-        text: headline.text,
-        blocks: headline.blocks ?? [],
-      }),
-    );
-  }
+  await Promise.all(
+    unique.map((ref) => {
+      const step = ref === incident.headline ? 'refresh the headline' : 'refresh the announcement';
+      return steps.run(step, () =>
+        within(
+          ctx,
+          step,
+          services.slackRate.updateMessage(ctx.client, { channel: ref.channelId, ts: ref.ts }, async () => {
+            const headline = await headlineFor(services, await latest());
+            return { channel: ref.channelId, ts: ref.ts, text: headline.text, blocks: headline.blocks ?? [] };
+          }),
+          deadline,
+        ),
+      );
+    }),
+  );
   if (incident.channelId) {
     const channelId = incident.channelId;
-    await steps.run('update the channel topic', () =>
-      ctx.client.conversations.setTopic({ channel: channelId, topic: topicOf(incident) }),
+    const step = 'update the channel topic';
+    await steps.run(step, () =>
+      within(
+        ctx,
+        step,
+        services.slackRate.setTopic(ctx.client, channelId, async () => topicOf(await latest())),
+        deadline,
+      ),
     );
   }
   return steps.failures;

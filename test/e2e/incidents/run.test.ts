@@ -151,6 +151,8 @@ describe('running an incident: update, severity, roles, status, list, resolve, r
     await eventually(() => {
       expect(thread().some((m) => m.text?.includes('RESOLVED'))).toBe(true);
       expect(bot.sim.workspace.channels.get(channel())?.topic?.value).toContain('Resolved');
+      // Updates of one message are at most a second apart (rate limiter): the headline may follow.
+      expect(JSON.stringify(headline()?.blocks)).toContain('incident_reopen');
     });
     const resolution = thread().find((m) => m.text?.includes('RESOLVED'));
     expect(resolution?.text).toContain('*Resolution:* Rolled back to v2.2');

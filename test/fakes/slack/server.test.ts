@@ -317,6 +317,48 @@ describe('Slack simulator Web API (driven by @slack/web-api)', () => {
     await expectSlackError(web.users.conversations({ types: 'nope' }), 'invalid_types');
   });
 
+  it("answers 429 + Retry-After once a method's tier rate is exceeded (chat.update: Tier 3, 50 a minute)", async () => {
+    const posted = await web.chat.postMessage({ channel: 'C_INCIDENTS', text: 'v0' });
+    const ts = String(posted.ts);
+    const update = (text: string) =>
+      fetch(`${sim.apiUrl}chat.update`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${sim.botToken}` },
+        body: JSON.stringify({ channel: 'C_INCIDENTS', ts, text }),
+      });
+    for (let i = 1; i <= 50; i++) expect((await update(`v${i}`)).status).toBe(200);
+    const limited = await update('v51');
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    expect(await limited.json()).toEqual({ ok: false, error: 'ratelimited' });
+    expect(sim.workspace.findMessage('C_INCIDENTS', ts)?.text).toBe('v50'); // the refused call changed nothing
+    // Per method: another method still answers, and chat.postMessage ("special" tier) is not limited here.
+    expect((await web.conversations.info({ channel: 'C_INCIDENTS' })).ok).toBe(true);
+    for (let i = 0; i < 60; i++) await web.chat.postMessage({ channel: 'C_GENERAL', text: `m${i}` });
+  });
+
+  it('tier windows and limits can be set, or turned off', async () => {
+    const quick = await startSlackSimulator({ rateLimits: { windowMs: 1_000, limits: { 'pins.list': 1 } } });
+    const off = await startSlackSimulator({ rateLimits: false });
+    try {
+      const call = (target: SlackSimulator, method: string) =>
+        fetch(`${target.apiUrl}${method}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${target.botToken}` },
+          body: JSON.stringify({ channel: 'C_INCIDENTS' }),
+        });
+      expect((await call(quick, 'pins.list')).status).toBe(200);
+      const limited = await call(quick, 'pins.list');
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('retry-after')).toBe('1');
+      for (let i = 0; i < 30; i++) expect((await call(off, 'pins.list')).status).toBe(200);
+    } finally {
+      await quick.close();
+      await off.close();
+    }
+  });
+
   it('opens views only with fresh trigger ids and validates them', async () => {
     const view = {
       type: 'modal' as const,

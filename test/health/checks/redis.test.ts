@@ -20,9 +20,13 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-async function check(input: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<CheckResult> {
+async function check(
+  input: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = {},
+  memory?: Map<string, unknown>,
+): Promise<CheckResult> {
   const config = healthCheckSchema.parse({ type: 'redis', name: 'cache', timeout: '2s', ...input });
-  const [result] = await runChecks([config], { env });
+  const [result] = await runChecks([config], { env, ...(memory ? { memory } : {}) });
   if (!result) throw new Error('no result');
   return result;
 }
@@ -43,12 +47,50 @@ describe('redis check against the real Redis', () => {
     expect(result.target).toBe(`redis://${new URL(TEST_REDIS_URL).host}`);
   });
 
-  it('a hit rate below the target is degraded', async () => {
-    // A lookup of a key that does not exist guarantees at least one miss, so the rate is below 100 %.
-    await redis.get(`health-test:${randomUUID()}:missing`);
-    const result = await check({ url: TEST_REDIS_URL, hitRateTarget: 1 });
-    expect(result.status).toBe('degraded');
-    expect(result.reason).toMatch(/^cache hit rate [\d.]+% below target 100% \(\d+ hits, \d+ misses\)$/);
+  it('hit rate between two checks: the first says not enough data yet, the next counts only the lookups in between', async () => {
+    // The Redis is shared (other tests, other clients): its totals since start mean nothing here.
+    const memory = new Map<string, unknown>();
+    const prefix = `health-test:${randomUUID()}:`;
+    await redis.set(`${prefix}present`, '1', 'EX', 60);
+    const lookups = async (key: (i: number) => string): Promise<void> => {
+      const pipeline = redis.pipeline();
+      for (let i = 0; i < 2_000; i++) pipeline.get(key(i));
+      await pipeline.exec();
+    };
+
+    const first = await check({ url: TEST_REDIS_URL, hitRateTarget: 0.5 }, {}, memory);
+    expect(first).toMatchObject({
+      status: 'healthy',
+      note: 'hit rate: not enough data yet (it is measured between two checks)',
+      details: { hitRate: null },
+    });
+    expect(first.reason).toBeUndefined();
+
+    await lookups((i) => `${prefix}missing:${i}`);
+    const second = await check({ url: TEST_REDIS_URL, hitRateTarget: 0.5 }, {}, memory);
+    expect(second.status).toBe('degraded');
+    expect(second.reason).toMatch(
+      /^cache hit rate [\d.]+% over the last \d+m?s below target 50% \(\d+ hits, \d+ misses\)$/,
+    );
+    expect(second.details?.windowMisses).toBeGreaterThanOrEqual(2_000);
+    expect(second.details?.hitRateWindowMs).toBeGreaterThan(0);
+
+    await lookups(() => `${prefix}present`);
+    const third = await check({ url: TEST_REDIS_URL, hitRateTarget: 0.5 }, {}, memory);
+    expect(third.status).toBe('healthy');
+    expect(third.details?.windowHits).toBeGreaterThanOrEqual(2_000);
+    expect(third.details?.hitRate).toBeGreaterThan(0.5);
+    await redis.del(`${prefix}present`);
+  });
+
+  it('hitRateTarget off (a Redis for queues or locks): never a hit-rate verdict or note', async () => {
+    const memory = new Map<string, unknown>();
+    for (const hitRateTarget of ['off', false]) {
+      await redis.get(`health-test:${randomUUID()}:missing`);
+      const result = await check({ url: TEST_REDIS_URL, hitRateTarget }, {}, memory);
+      expect(result).toMatchObject({ status: 'healthy', details: { hitRate: 'off' } });
+      expect(result.note).toBeUndefined();
+    }
   });
 
   it('a closed port', async () => {
