@@ -12,7 +12,10 @@ import { ApiError, genericError, permissionDenied, renderJson } from './wire.ts'
  *   GET   /v2/projects/{p}/locations/{l}/services/{s}/revisions?pageSize=…&pageToken=…
  *   GET   /v2/projects/{p}/locations/{l}/services/{s}/revisions/{r}
  *   GET   /v2/projects/{p}/locations/{l}/operations/{id}
- * Requests need `Authorization: Bearer <accessToken>`.
+ * Requests need `Authorization: Bearer <accessToken>`. It also plays Google's OAuth 2.0 token
+ * endpoint (oauth2.googleapis.com/token) at `POST /token`: a form-encoded refresh_token grant for
+ * `refreshToken` gets `accessToken`; anything else, or every grant after refuseTokens(), gets
+ * Google's OAuth error body (`{ error, error_description }`).
  */
 
 export interface CloudRunFakeOptions {
@@ -22,6 +25,8 @@ export interface CloudRunFakeOptions {
   service?: string;
   /** The bearer token requests must carry. */
   accessToken?: string;
+  /** The refresh token the token endpoint exchanges for accessToken. */
+  refreshToken?: string;
   /** How long Cloud Run takes to roll out a change. */
   reconcileMs?: number;
   clock?: Clock;
@@ -42,6 +47,14 @@ export interface CloudRunFake {
   region: string;
   service: string;
   accessToken: string;
+  refreshToken: string;
+  /** Google's OAuth 2.0 token endpoint, as the fake plays it (`endpoints.oauth2TokenUrl`). */
+  tokenUrl: string;
+  /**
+   * From now on the token endpoint refuses every grant with HTTP `status` and this OAuth error
+   * (default 403 access_denied, as when the identity may no longer get tokens).
+   */
+  refuseTokens(status?: number, error?: string, description?: string): void;
   /** Every request received, oldest first. */
   requests: RecordedRequest[];
   /** The service as GET returns it (undefined before the first deploy). */
@@ -89,6 +102,8 @@ export async function startCloudRunFake(options: CloudRunFakeOptions = {}): Prom
   const region = options.region ?? 'me-central1';
   const serviceId = options.service ?? 'barq-api';
   const accessToken = options.accessToken ?? 'fake-cloud-run-token';
+  const refreshToken = options.refreshToken ?? 'fake-refresh-token';
+  let tokenRefusal: { status: number; error: string; description: string } | undefined;
   const state = new CloudRunState({
     project,
     region,
@@ -184,6 +199,24 @@ export async function startCloudRunFake(options: CloudRunFakeOptions = {}): Prom
       res.end(renderJson(payload, numericEnums));
     };
     const query = Object.fromEntries(url.searchParams);
+    if (url.pathname === '/token' && method === 'POST') {
+      requests.push({ method, path: url.pathname, query, body: raw });
+      const grant = new URLSearchParams(raw);
+      if (tokenRefusal) {
+        const { status, error, description } = tokenRefusal;
+        send(status, { error, error_description: description });
+      } else if (grant.get('grant_type') === 'refresh_token' && grant.get('refresh_token') === refreshToken) {
+        send(200, {
+          access_token: accessToken,
+          expires_in: 3599,
+          scope: 'https://www.googleapis.com/auth/cloud-platform',
+          token_type: 'Bearer',
+        });
+      } else {
+        send(400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
+      }
+      return;
+    }
     try {
       body = raw ? JSON.parse(raw) : undefined;
     } catch {
@@ -228,6 +261,11 @@ export async function startCloudRunFake(options: CloudRunFakeOptions = {}): Prom
     region,
     service: serviceId,
     accessToken,
+    refreshToken,
+    tokenUrl: `http://127.0.0.1:${port}/token`,
+    refuseTokens(status = 403, error = 'access_denied', description = 'Account restricted.') {
+      tokenRefusal = { status, error, description };
+    },
     requests,
     serviceResource: () => state.peekService(serviceId),
     revisions: () => state.peekRevisions(serviceId),
