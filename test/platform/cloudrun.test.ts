@@ -52,6 +52,11 @@ describePlatformContract('cloudrun', async (): Promise<PlatformHarness> => {
     platform: platformFor(fake),
     deploy: (image) => fake.deploy(image),
     deployBroken: (image) => fake.deployBroken(image),
+    deployFailed: async (image) => {
+      await fake.deployBroken(image);
+      const terminal = fake.serviceResource()?.terminalCondition as { message?: string } | undefined;
+      return terminal?.message ?? '';
+    },
     failNext: (status, times) => fake.failNext(status, times),
     close: () => fake.close(),
   };

@@ -13,6 +13,12 @@ export interface PlatformHarness {
   deploy(image: string): Promise<void>;
   /** Ships a new revision that never becomes ready/available (a broken image). */
   deployBroken(image: string): Promise<void>;
+  /**
+   * Ships a broken revision and resolves once the platform has given up on it (Cloud Run: the
+   * reconciliation failed; Kubernetes: progress deadline exceeded; App Service: the deployment
+   * Failed), with words of the platform's own that status and waitUntilSettled must pass on.
+   */
+  deployFailed(image: string): Promise<string>;
   /** The next `times` requests to the platform API answer this HTTP status (Retry-After 0 for 429). */
   failNext(status: number, times?: number): void;
   close(): Promise<void>;
@@ -121,6 +127,19 @@ export function describePlatformContract(name: string, setup: () => Promise<Plat
       expect(result.detail.length).toBeGreaterThan(0);
       const status = await h.platform.status();
       expect(status.ready).toBe(false);
+    });
+
+    it('a deploy the platform has given up on is settled-and-failed at once, in its own words', async () => {
+      const words = await h.deployFailed('registry.example.com/app:broken-build');
+      const status = await h.platform.status();
+      expect(status.ready).toBe(false);
+      expect(status.reason).toContain(words);
+      const timeoutMs = 60_000;
+      const result = await h.platform.waitUntilSettled({ timeoutMs, pollMs: 20 });
+      expect(result.settled).toBe(false);
+      expect(result.detail).toContain(words);
+      // Not waited out: the test's own timeout (20 s) is far below this deadline.
+      expect(result.waitedMs).toBeLessThan(timeoutMs);
     });
 
     it.each([

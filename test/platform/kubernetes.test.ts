@@ -86,6 +86,16 @@ describePlatformContract('kubernetes', async () => {
     platform: platformFor(fake),
     deploy: (image) => fake.deploy(image),
     deployBroken: (image) => fake.deployBroken(image),
+    deployFailed: async (image) => {
+      await fake.deployBroken(image);
+      // The controller marks Progressing False/ProgressDeadlineExceeded after the deadline (300 ms).
+      for (;;) {
+        const status = fake.deployment().status as { conditions?: Record<string, string>[] } | undefined;
+        const progressing = status?.conditions?.find((c) => c.type === 'Progressing');
+        if (progressing?.reason === 'ProgressDeadlineExceeded') return progressing.message ?? '';
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
     failNext: (status, times) => fake.failNext(status, times),
     close: () => fake.close(),
   };
