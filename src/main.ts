@@ -1,22 +1,34 @@
 import { ConfigError } from './config/load.ts';
 import { EnvError } from './env.ts';
-import { startRuntime } from './runtime.ts';
+import { installProcessGuards } from './process-guards.ts';
+import { type Runtime, startRuntime } from './runtime.ts';
 
-/** Entry point: start, and stop gracefully on SIGTERM/SIGINT. */
+/** Entry point: start, and stop gracefully on SIGTERM/SIGINT (and, exiting 1, on an uncaught exception). */
+let runtime: Runtime | undefined;
+let stopping = false;
+const shutdown = (signal: string, code = 0): void => {
+  if (stopping) return;
+  stopping = true;
+  const force = setTimeout(() => process.exit(1), 10_000);
+  force.unref();
+  if (!runtime) {
+    process.exit(code || 1);
+    return;
+  }
+  runtime.services.logger.info({ signal }, 'shutting down');
+  runtime.stop().then(
+    () => process.exit(code),
+    () => process.exit(1),
+  );
+};
+
+installProcessGuards(process, {
+  logger: () => runtime?.services.logger,
+  onFatal: () => shutdown('uncaughtException', 1),
+});
+
 try {
-  const runtime = await startRuntime();
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    runtime.services.logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
-    runtime.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
+  runtime = await startRuntime();
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 } catch (error) {
