@@ -22,6 +22,21 @@ function staticCredential(token: string): TokenCredential {
   return { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) };
 }
 
+/** What @azure/identity's DefaultAzureCredential throws where it finds no identity (matched by name). */
+class CredentialUnavailableError extends Error {
+  override name = 'CredentialUnavailableError';
+}
+
+function unavailableCredential(): TokenCredential {
+  return {
+    getToken: async () => {
+      throw new CredentialUnavailableError(
+        'DefaultAzureCredential failed to retrieve a token from the included credentials.',
+      );
+    },
+  };
+}
+
 interface Setup {
   fake: AppServiceFake;
   platform: Platform;
@@ -83,6 +98,14 @@ describePlatformContract('appservice', async (): Promise<PlatformHarness> => {
     // Kudu's record of the deployment, status 3 (Failed).
     deployFailed: async (image) => `deployment ${await s.fake.deployBroken(image)} is Failed`,
     failNext: (status, times) => s.fake.failNext(status, times),
+    serviceName: 'fleet-api',
+    withoutCredentials: () =>
+      createAppServicePlatform(s.service, {
+        credential: unavailableCredential(),
+        clientOptions: { agent: new Agent({ ca: s.fake.certificate }) },
+        retry: { baseDelayMs: 1 },
+      }),
+    apiRequests: () => s.fake.requests.length,
     close: () => s.close(),
   };
 });
@@ -359,6 +382,17 @@ describe('appservice platform', () => {
     expect(error).toMatchObject({ code: 'unauthenticated', transient: false });
     expect((error as Error).message).not.toContain('not-the-token');
     expect(JSON.stringify((error as Error).cause)).not.toContain('not-the-token');
+  });
+
+  it('gives up on a credential that never answers within credentialTimeoutMs, as authentication', async () => {
+    s = await setup({
+      platform: { credential: { getToken: () => new Promise(() => undefined) }, credentialTimeoutMs: 100 },
+    });
+    const error = await s.platform.status().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'unauthenticated', transient: false });
+    expect((error as Error).message).toContain('could not get an Azure token for the bot');
+    expect((error as Error).message).toContain('no token within 0.1 s');
+    expect(s.fake.requests).toHaveLength(0);
   });
 
   it('times out a request that never gets an answer, as a transient timeout', async () => {

@@ -58,6 +58,10 @@ describePlatformContract('cloudrun', async (): Promise<PlatformHarness> => {
       return terminal?.message ?? '';
     },
     failNext: (status, times) => fake.failNext(status, times),
+    serviceName: 'barq-api',
+    // An auth client with nothing to get a token from ("No refresh token is set.").
+    withoutCredentials: () => platformFor(fake, { authClient: new OAuth2Client() }),
+    apiRequests: () => fake.requests.length,
     close: () => fake.close(),
   };
 });

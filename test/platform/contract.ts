@@ -21,6 +21,15 @@ export interface PlatformHarness {
   deployFailed(image: string): Promise<string>;
   /** The next `times` requests to the platform API answer this HTTP status (Retry-After 0 for 429). */
   failNext(status: number, times?: number): void;
+  /** The configured service's name, which messages must name. */
+  serviceName: string;
+  /**
+   * The same service on an adapter whose credentials cannot be had, as the SDK's default
+   * credential would fail (no Google ADC, no Azure identity, a kubeconfig exec plugin that fails).
+   */
+  withoutCredentials(): Platform;
+  /** How many requests the platform API has received. */
+  apiRequests(): number;
   close(): Promise<void>;
 }
 
@@ -157,6 +166,21 @@ export function describePlatformContract(name: string, setup: () => Promise<Plat
       expect((error as PlatformError).code).toBe(code);
       expect((error as PlatformError).transient).toBe(false);
       expect((error as PlatformError).message.length).toBeGreaterThan(10);
+    });
+
+    it('without credentials it can get: authentication, naming the service, nothing sent', async () => {
+      const platform = h.withoutCredentials();
+      const before = h.apiRequests();
+      const error = await platform.status().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(PlatformError);
+      expect(error).toMatchObject({ code: 'unauthenticated', transient: false });
+      expect((error as PlatformError).message).toContain(h.serviceName);
+      expect(h.apiRequests()).toBe(before);
+      // A rejection the SDK left unhandled would surface here and fail the run.
+      await new Promise((resolve) => setTimeout(resolve, 50));
     });
 
     it('retries a 429 and a 503 and then succeeds', async () => {
