@@ -308,6 +308,17 @@ describe('cloudrun platform specifics', () => {
     });
   });
 
+  it('an operation poll that fails after the wait was given up on is dropped, not thrown', async () => {
+    const platform = await started({ operationTimeoutMs: 60 });
+    fake.setReconcileMs(5_000);
+    // The poll in flight when the adapter stops waiting fails later, with nobody listening.
+    fake.delayNext(250, '/operations/');
+    fake.failNext(503, 1, '/operations/');
+    await expect(platform.restart()).rejects.toMatchObject({ code: 'timeout' });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(fake.requests.filter((r) => r.path.includes('/operations/')).length).toBeGreaterThan(0);
+  });
+
   it('history is newest first, limited, and says who deployed', async () => {
     const platform = await started();
     await fake.deploy('registry.example.com/app:v3', { creator: 'alice@barq.example' });

@@ -74,6 +74,8 @@ export interface CloudRunFake {
    * Google's error shape (Retry-After: 0 on 429).
    */
   failNext(status: number, times?: number, pathContains?: string): void;
+  /** The next request whose path contains `pathContains` is answered only after `ms`. */
+  delayNext(ms: number, pathContains: string): void;
   /** Takes an IAM permission (e.g. run.services.update) away from the caller until restored. */
   deny(permission: string): void;
   allow(permission: string): void;
@@ -113,6 +115,7 @@ export async function startCloudRunFake(options: CloudRunFakeOptions = {}): Prom
   });
   const requests: RecordedRequest[] = [];
   const failures: { status: number; pathContains: string | undefined }[] = [];
+  const delays: { ms: number; pathContains: string }[] = [];
   const denied = new Set<string>();
 
   function route(method: string, path: string, query: URLSearchParams): Route {
@@ -225,6 +228,9 @@ export async function startCloudRunFake(options: CloudRunFakeOptions = {}): Prom
       return;
     }
     requests.push({ method, path: url.pathname, query, body });
+    const delayed = delays.findIndex((d) => url.pathname.includes(d.pathContains));
+    const delay = delayed < 0 ? undefined : delays.splice(delayed, 1)[0]?.ms;
+    if (delay !== undefined) await new Promise((resolve) => setTimeout(resolve, delay));
     try {
       const target = route(method, url.pathname, url.searchParams);
       const index = failures.findIndex(
@@ -276,6 +282,7 @@ export async function startCloudRunFake(options: CloudRunFakeOptions = {}): Prom
     failNext(status, times = 1, pathContains) {
       for (let i = 0; i < times; i++) failures.push({ status, pathContains });
     },
+    delayNext: (ms, pathContains) => void delays.push({ ms, pathContains }),
     deny: (permission) => void denied.add(permission),
     allow: (permission) => void denied.delete(permission),
     async close() {

@@ -649,6 +649,9 @@ class CloudRunPlatform implements Platform {
       timer = setTimeout(() => {
         abandoned = true;
         current.removeAllListeners();
+        // A poll already in flight still reports to the operation; its 'error' with no listener
+        // would be thrown from the event loop and take the bot down.
+        current.on('error', () => undefined);
         reject(
           new PlatformError(
             'timeout',
