@@ -243,21 +243,26 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
  * Stops on SIGTERM/SIGINT and exits: the bot stops taking requests, work in progress (requests,
  * incident setups) finishes within DRAIN_MS, then Redis and Postgres close. Exits 1 if that hangs.
  */
-export function stopOnSignals(runtime: Runtime): void {
+/**
+ * Stops the runtime on SIGTERM/SIGINT (draining, then exit 0) and returns the same stop for other
+ * reasons (an uncaught exception: exit 1). A stop that outlasts the drain is forced.
+ */
+export function stopOnSignals(runtime: Runtime): (reason: string, code?: number) => void {
   let stopping = false;
-  const shutdown = (signal: string): void => {
+  const shutdown = (reason: string, code = 0): void => {
     if (stopping) return;
     stopping = true;
-    runtime.services.logger.info({ signal }, 'shutting down');
+    runtime.services.logger.info({ reason }, 'shutting down');
     const force = setTimeout(() => process.exit(1), DRAIN_MS + 5_000);
     force.unref();
     runtime.stop().then(
-      () => process.exit(0),
+      () => process.exit(code),
       () => process.exit(1),
     );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  return shutdown;
 }
 
 async function runCleanup(steps: (() => Promise<void>)[], logger: Logger): Promise<void> {

@@ -1,4 +1,4 @@
-/** Finds the service a health command names, turning the engine's errors into answers for the user. */
+/** Finds the service a /deploy command names, turning the engine's errors into answers for the user. */
 import type { ServiceConfig } from '../config/schema.ts';
 import { AmbiguousServiceError, NoHealthChecksError, UnknownServiceError } from '../health/errors.ts';
 import type { HealthService } from '../health/service.ts';
@@ -11,15 +11,29 @@ export function findCheckableService(
   name: string,
   environment: string | undefined,
 ): ServiceConfig {
-  let service: ServiceConfig;
+  const service = findConfiguredService(health, name, environment, 'health');
+  if (service.healthChecks.length === 0) {
+    const noChecks = new NoHealthChecksError(service.name, service.environment);
+    throw new UserInputError(noChecks.message);
+  }
+  return service;
+}
+
+/** The configured service `/deploy <subcommand>` names; throws UserInputError with what to type instead. */
+export function findConfiguredService(
+  health: HealthService,
+  name: string,
+  environment: string | undefined,
+  subcommand: string,
+): ServiceConfig {
   try {
-    service = health.findService(name, environment);
+    return health.findService(name, environment);
   } catch (error) {
     if (error instanceof UnknownServiceError) {
       const command = (s: string): string =>
         error.environment === undefined
-          ? `\`/deploy health ${s}\``
-          : `\`/deploy health ${escapeMrkdwn(error.service)} ${s}\``;
+          ? `\`/deploy ${subcommand} ${s}\``
+          : `\`/deploy ${subcommand} ${escapeMrkdwn(error.service)} ${s}\``;
       const suggestion =
         error.suggestions.length > 0 ? `Did you mean ${error.suggestions.map(command).join(' or ')}? ` : '';
       const what =
@@ -38,14 +52,9 @@ export function findCheckableService(
     if (error instanceof AmbiguousServiceError) {
       throw new UserInputError(
         `${error.service} runs in ${error.environments.join(', ')}: name the environment.`,
-        error.environments.map((env) => `\`/deploy health ${error.service} ${env}\``).join(' or '),
+        error.environments.map((env) => `\`/deploy ${subcommand} ${error.service} ${env}\``).join(' or '),
       );
     }
     throw error;
   }
-  if (service.healthChecks.length === 0) {
-    const noChecks = new NoHealthChecksError(service.name, service.environment);
-    throw new UserInputError(noChecks.message);
-  }
-  return service;
 }

@@ -8,6 +8,7 @@ import {
   type AppServiceFakeOptions,
   startAppServiceFake,
 } from '../../src/fakes/appservice/server.ts';
+import { DEPLOYMENT_STATUS } from '../../src/fakes/appservice/state.ts';
 import {
   type AppServicePlatformOptions,
   createAppServicePlatform,
@@ -19,6 +20,21 @@ import { describePlatformContract, type PlatformHarness } from './contract.ts';
 /** A TokenCredential with a fixed token: the SDK's documented way to authenticate in tests. */
 function staticCredential(token: string): TokenCredential {
   return { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) };
+}
+
+/** What @azure/identity's DefaultAzureCredential throws where it finds no identity (matched by name). */
+class CredentialUnavailableError extends Error {
+  override name = 'CredentialUnavailableError';
+}
+
+function unavailableCredential(): TokenCredential {
+  return {
+    getToken: async () => {
+      throw new CredentialUnavailableError(
+        'DefaultAzureCredential failed to retrieve a token from the included credentials.',
+      );
+    },
+  };
 }
 
 interface Setup {
@@ -79,7 +95,17 @@ describePlatformContract('appservice', async (): Promise<PlatformHarness> => {
     deployBroken: async (image) => {
       await s.fake.deployBroken(image);
     },
+    // Kudu's record of the deployment, status 3 (Failed).
+    deployFailed: async (image) => `deployment ${await s.fake.deployBroken(image)} is Failed`,
     failNext: (status, times) => s.fake.failNext(status, times),
+    serviceName: 'fleet-api',
+    withoutCredentials: () =>
+      createAppServicePlatform(s.service, {
+        credential: unavailableCredential(),
+        clientOptions: { agent: new Agent({ ca: s.fake.certificate }) },
+        retry: { baseDelayMs: 1 },
+      }),
+    apiRequests: () => s.fake.requests.length,
     close: () => s.close(),
   };
 });
@@ -180,6 +206,75 @@ describe('appservice platform', () => {
     expect(after[0]?.cause).toContain('runbook-bot');
     const again = await s.platform.rollback({ toRevision: redeployed.to });
     expect(again.changed).toBe(false);
+  });
+
+  it('refuses to "roll back" onto a build staged in the slot and never released, production untouched', async () => {
+    s = await setup();
+    await s.fake.deploy('registry.example.com/app:v1');
+    const v2 = await s.fake.deploy('registry.example.com/app:v2');
+    const staged = await s.fake.stage('registry.example.com/app:v3-rc1');
+    for (const attempt of [s.platform.rollback(), s.platform.rollback({ toRevision: staged })]) {
+      const error = await attempt.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PlatformError);
+      expect(error).toMatchObject({ code: 'conflict', transient: false });
+      expect((error as Error).message).toContain(
+        `slot staging holds deployment ${staged} (registry.example.com/app:v3-rc1)`,
+      );
+      expect((error as Error).message).toContain('production has never run it');
+      expect((error as Error).message).toContain('Production was left as it is');
+    }
+    expect(s.fake.requests.some((r) => r.path.endsWith('/slotsswap'))).toBe(false);
+    expect(s.fake.site()).toMatchObject({ image: 'registry.example.com/app:v2' });
+    expect(s.fake.site().deployments[0]?.id).toBe(v2);
+    expect(s.fake.site('staging').image).toBe('registry.example.com/app:v3-rc1');
+  });
+
+  it('rolls back by swap only to what production ran just before', async () => {
+    s = await setup();
+    await s.fake.deploy('registry.example.com/app:v1');
+    await s.fake.deploy('registry.example.com/app:v2');
+    const site = await s.platform.status();
+    expect(site.image).toBe('registry.example.com/app:v2');
+    const result = await s.platform.rollback();
+    expect(result.summary).toContain(
+      '(registry.example.com/app:v1) by swapping slot staging into production',
+    );
+    expect(s.fake.site().image).toBe('registry.example.com/app:v1');
+
+    // A slot never swapped with production holds nothing production ran.
+    const fresh = await setup();
+    try {
+      const never = await fresh.platform.rollback().catch((e: unknown) => e);
+      expect(never).toMatchObject({ code: 'conflict' });
+      expect((never as Error).message).toContain('Azure reports no swap for it');
+      expect(fresh.fake.requests.some((r) => r.path.endsWith('/slotsswap'))).toBe(false);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('refuses the swap when the slot or production changed after the last swap', async () => {
+    s = await setup();
+    await s.fake.deploy('registry.example.com/app:v1');
+    await s.fake.deploy('registry.example.com/app:v2');
+    await s.fake.deploy('registry.example.com/app:v3');
+    // Someone points the slot at another image without recording a deployment.
+    const staging = s.fake.model.mustSlot('staging');
+    staging.linuxFxVersion = 'DOCKER|registry.example.com/app:hotfix';
+    const changed = await s.platform.rollback().catch((e: unknown) => e);
+    expect((changed as Error).message).toContain(
+      'slot staging runs registry.example.com/app:hotfix, but its last deployment record',
+    );
+    staging.linuxFxVersion = 'DOCKER|registry.example.com/app:v2';
+    // A rollback by redeploy changes production after the swap: the slot now holds v2, which is
+    // not what production ran just before (v3).
+    const v1 = (await s.platform.history()).find((r) => r.image === 'registry.example.com/app:v1');
+    await s.platform.rollback({ toRevision: v1?.id ?? '' });
+    const moved = await s.platform.rollback().catch((e: unknown) => e);
+    expect(moved).toMatchObject({ code: 'conflict' });
+    expect((moved as Error).message).toContain('production changed after its last swap with slot staging');
+    expect(s.fake.site().image).toBe('registry.example.com/app:v1');
+    expect(s.fake.requests.some((r) => r.path.endsWith('/slotsswap'))).toBe(false);
   });
 
   it('without a slot, refuses a rollback without target and redeploys a given one', async () => {
@@ -289,6 +384,17 @@ describe('appservice platform', () => {
     expect(JSON.stringify((error as Error).cause)).not.toContain('not-the-token');
   });
 
+  it('gives up on a credential that never answers within credentialTimeoutMs, as authentication', async () => {
+    s = await setup({
+      platform: { credential: { getToken: () => new Promise(() => undefined) }, credentialTimeoutMs: 100 },
+    });
+    const error = await s.platform.status().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'unauthenticated', transient: false });
+    expect((error as Error).message).toContain('could not get an Azure token for the bot');
+    expect((error as Error).message).toContain('no token within 0.1 s');
+    expect(s.fake.requests).toHaveLength(0);
+  });
+
   it('times out a request that never gets an answer, as a transient timeout', async () => {
     s = await setup({ platform: { requestTimeoutMs: 100, retry: { attempts: 2, baseDelayMs: 1 } } });
     s.fake.stallNext(2);
@@ -306,7 +412,21 @@ describe('appservice platform', () => {
   it('gives up waiting at the deadline of its clock', async () => {
     const clock = new ManualClock('2026-03-02T10:00:00Z');
     s = await setup({ platform: { clock, sleep: async (ms) => clock.advance(ms) } });
-    await s.fake.deployBroken('registry.example.com/app:broken');
+    await s.fake.deploy('registry.example.com/app:v1');
+    // A deployment Kudu is still working on (status 2, Deploying) that never finishes.
+    const production = s.fake.model.mustSlot('production');
+    s.fake.model.addDeployment(production, {
+      id: 'f00dfeed',
+      status: DEPLOYMENT_STATUS.deploying,
+      message: 'Deploy registry.example.com/app:v2',
+      author: 'ci',
+      deployer: 'GitHub Actions',
+      authorEmail: undefined,
+      startTime: s.fake.model.timestamp(),
+      endTime: undefined,
+      active: false,
+      details: 'DOCKER|registry.example.com/app:v2',
+    });
     const result = await s.platform.waitUntilSettled({ timeoutMs: 60_000, pollMs: 15_000 });
     expect(result).toMatchObject({ settled: false, waitedMs: 60_000 });
     expect(result.detail).toContain('did not settle within 60000 ms');

@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { OAuth2Client } from 'google-auth-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
@@ -48,7 +52,16 @@ describePlatformContract('cloudrun', async (): Promise<PlatformHarness> => {
     platform: platformFor(fake),
     deploy: (image) => fake.deploy(image),
     deployBroken: (image) => fake.deployBroken(image),
+    deployFailed: async (image) => {
+      await fake.deployBroken(image);
+      const terminal = fake.serviceResource()?.terminalCondition as { message?: string } | undefined;
+      return terminal?.message ?? '';
+    },
     failNext: (status, times) => fake.failNext(status, times),
+    serviceName: 'barq-api',
+    // An auth client with nothing to get a token from ("No refresh token is set.").
+    withoutCredentials: () => platformFor(fake, { authClient: new OAuth2Client() }),
+    apiRequests: () => fake.requests.length,
     close: () => fake.close(),
   };
 });
@@ -295,6 +308,17 @@ describe('cloudrun platform specifics', () => {
     });
   });
 
+  it('an operation poll that fails after the wait was given up on is dropped, not thrown', async () => {
+    const platform = await started({ operationTimeoutMs: 60 });
+    fake.setReconcileMs(5_000);
+    // The poll in flight when the adapter stops waiting fails later, with nobody listening.
+    fake.delayNext(250, '/operations/');
+    fake.failNext(503, 1, '/operations/');
+    await expect(platform.restart()).rejects.toMatchObject({ code: 'timeout' });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(fake.requests.filter((r) => r.path.includes('/operations/')).length).toBeGreaterThan(0);
+  });
+
   it('history is newest first, limited, and says who deployed', async () => {
     const platform = await started();
     await fake.deploy('registry.example.com/app:v3', { creator: 'alice@barq.example' });
@@ -356,5 +380,126 @@ describe('cloudrun platform specifics', () => {
     expect(sent.filter((r) => r.method === 'PATCH')).toHaveLength(1);
     expect(sent.filter((r) => r.path.includes('/operations/')).length).toBeGreaterThanOrEqual(2);
     expect((await platform.status()).maintenance).toBe(true);
+  });
+});
+
+describe('cloudrun failed deploys and credentials', () => {
+  const V2 = 'registry.example.com/app:v2';
+  let fake: CloudRunFake;
+  const closers: (() => Promise<void>)[] = [];
+
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+    await fake.close();
+  });
+
+  /** Lets any promise the SDK left behind settle, so that vitest sees an unhandled rejection. */
+  const drain = () => new Promise<void>((resolve) => setTimeout(resolve, 50));
+
+  function cloudRunCalls(): number {
+    return fake.requests.filter((r) => r.path.startsWith('/v2/')).length;
+  }
+
+  it('a failed deploy is settled-and-failed at once, in Cloud Run’s own words', async () => {
+    fake = await startCloudRunFake({ reconcileMs: 5 });
+    await fake.deploy('registry.example.com/app:v1');
+    await fake.deploy(V2);
+    await fake.deployBroken('registry.example.com/app:broken');
+    // Cloud Run v2's failed reconciliation (service.proto, on `reconciling`).
+    const service = fake.serviceResource() ?? {};
+    const terminal = service.terminalCondition as { state: string; message: string };
+    expect(service.reconciling).toBe(false);
+    expect(terminal.state).toBe('CONDITION_FAILED');
+    expect(Number(service.observedGeneration)).toBeLessThan(Number(service.generation));
+    expect(service.latestCreatedRevision).not.toBe(service.latestReadyRevision);
+
+    const platform = platformFor(fake);
+    const status = await platform.status();
+    expect(status).toMatchObject({ ready: false, image: V2 });
+    expect(status.reason).toContain(terminal.message);
+    const timeoutMs = 60_000;
+    const settled = await platform.waitUntilSettled({ timeoutMs, pollMs: 10 });
+    expect(settled.settled).toBe(false);
+    expect(settled.detail).toContain(terminal.message);
+    expect(settled.waitedMs).toBeLessThan(timeoutMs);
+  });
+
+  it('without Application Default Credentials: authentication, naming the service, and the process lives on', async () => {
+    fake = await startCloudRunFake();
+    await fake.deploy(V2);
+    const keys = ['GOOGLE_APPLICATION_CREDENTIALS', 'CLOUDSDK_CONFIG', 'GCE_METADATA_HOST'] as const;
+    const saved = keys.map((key) => [key, process.env[key]] as const);
+    const home = mkdtempSync(join(tmpdir(), 'no-adc-'));
+    delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
+    process.env.CLOUDSDK_CONFIG = home;
+    // Nothing listens there: the metadata server is unreachable, as off Google Cloud.
+    process.env.GCE_METADATA_HOST = '127.0.0.1:9';
+    closers.push(async () => {
+      for (const [key, value] of saved) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+      rmSync(home, { recursive: true, force: true });
+    });
+    const platform = platformFor(fake, { authClient: undefined });
+    for (const attempt of [1, 2]) {
+      const error = await platform.status().catch((e: unknown) => e);
+      expect(error, `attempt ${attempt}`).toBeInstanceOf(PlatformError);
+      expect(error).toMatchObject({ code: 'unauthenticated', transient: false });
+      expect((error as Error).message).toMatch(
+        /^could not get a Google access token for barq-api: no Application Default Credentials found/,
+      );
+    }
+    await drain();
+    expect(cloudRunCalls()).toBe(0);
+  });
+
+  it('a refused token is an authentication problem, not a missing Cloud Run permission', async () => {
+    fake = await startCloudRunFake();
+    await fake.deploy(V2);
+    const auth = new OAuth2Client({
+      clientId: 'runbook-bot',
+      clientSecret: 'not-a-secret',
+      endpoints: { oauth2TokenUrl: fake.tokenUrl },
+    });
+    auth.setCredentials({ refresh_token: fake.refreshToken });
+    const platform = platformFor(fake, { authClient: auth });
+    expect((await platform.status()).image).toBe(V2);
+
+    fake.refuseTokens(403, 'access_denied', 'Account restricted.');
+    auth.setCredentials({ refresh_token: fake.refreshToken });
+    const sent = cloudRunCalls();
+    const error = await platform.status().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'unauthenticated', transient: false });
+    expect((error as Error).message).toMatch(
+      /^could not get a Google access token for barq-api: the token endpoint refused \(HTTP 403\): access_denied: Account restricted/,
+    );
+    expect((error as Error).message).not.toContain('run.services.get');
+    expect(JSON.stringify((error as PlatformError).cause)).not.toContain(fake.refreshToken);
+    expect(cloudRunCalls()).toBe(sent);
+    await drain();
+  });
+
+  it('gives up on a credential source that never answers within tokenTimeoutMs', async () => {
+    fake = await startCloudRunFake();
+    await fake.deploy(V2);
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    closers.push(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    });
+    const auth = new OAuth2Client({
+      endpoints: { oauth2TokenUrl: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/token` },
+    });
+    auth.setCredentials({ refresh_token: fake.refreshToken });
+    const platform = platformFor(fake, { authClient: auth, tokenTimeoutMs: 100 });
+    const error = await platform.status().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'unauthenticated' });
+    expect((error as Error).message).toContain(
+      'could not get a Google access token for barq-api: no answer from the credential source (metadata server or token endpoint) within 0.1 s',
+    );
+    expect(cloudRunCalls()).toBe(0);
   });
 });

@@ -13,8 +13,23 @@ export interface PlatformHarness {
   deploy(image: string): Promise<void>;
   /** Ships a new revision that never becomes ready/available (a broken image). */
   deployBroken(image: string): Promise<void>;
+  /**
+   * Ships a broken revision and resolves once the platform has given up on it (Cloud Run: the
+   * reconciliation failed; Kubernetes: progress deadline exceeded; App Service: the deployment
+   * Failed), with words of the platform's own that status and waitUntilSettled must pass on.
+   */
+  deployFailed(image: string): Promise<string>;
   /** The next `times` requests to the platform API answer this HTTP status (Retry-After 0 for 429). */
   failNext(status: number, times?: number): void;
+  /** The configured service's name, which messages must name. */
+  serviceName: string;
+  /**
+   * The same service on an adapter whose credentials cannot be had, as the SDK's default
+   * credential would fail (no Google ADC, no Azure identity, a kubeconfig exec plugin that fails).
+   */
+  withoutCredentials(): Platform;
+  /** How many requests the platform API has received. */
+  apiRequests(): number;
   close(): Promise<void>;
 }
 
@@ -123,6 +138,19 @@ export function describePlatformContract(name: string, setup: () => Promise<Plat
       expect(status.ready).toBe(false);
     });
 
+    it('a deploy the platform has given up on is settled-and-failed at once, in its own words', async () => {
+      const words = await h.deployFailed('registry.example.com/app:broken-build');
+      const status = await h.platform.status();
+      expect(status.ready).toBe(false);
+      expect(status.reason).toContain(words);
+      const timeoutMs = 60_000;
+      const result = await h.platform.waitUntilSettled({ timeoutMs, pollMs: 20 });
+      expect(result.settled).toBe(false);
+      expect(result.detail).toContain(words);
+      // Not waited out: the test's own timeout (20 s) is far below this deadline.
+      expect(result.waitedMs).toBeLessThan(timeoutMs);
+    });
+
     it.each([
       [401, 'unauthenticated'],
       [403, 'permission_denied'],
@@ -138,6 +166,21 @@ export function describePlatformContract(name: string, setup: () => Promise<Plat
       expect((error as PlatformError).code).toBe(code);
       expect((error as PlatformError).transient).toBe(false);
       expect((error as PlatformError).message.length).toBeGreaterThan(10);
+    });
+
+    it('without credentials it can get: authentication, naming the service, nothing sent', async () => {
+      const platform = h.withoutCredentials();
+      const before = h.apiRequests();
+      const error = await platform.status().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(PlatformError);
+      expect(error).toMatchObject({ code: 'unauthenticated', transient: false });
+      expect((error as PlatformError).message).toContain(h.serviceName);
+      expect(h.apiRequests()).toBe(before);
+      // A rejection the SDK left unhandled would surface here and fail the run.
+      await new Promise((resolve) => setTimeout(resolve, 50));
     });
 
     it('retries a 429 and a 503 and then succeeds', async () => {

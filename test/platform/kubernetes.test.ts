@@ -31,6 +31,28 @@ function kubeConfig(token = TOKEN): KubeConfig {
   return kc;
 }
 
+/** A kubeconfig whose user gets credentials from an exec plugin (a Node script, here). */
+function execKubeConfig(script: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'prod-cluster', server: 'https://kubernetes.invalid:6443', skipTLSVerify: false }],
+    users: [
+      {
+        name: 'bot',
+        exec: {
+          apiVersion: 'client.authentication.k8s.io/v1',
+          command: process.execPath,
+          args: ['-e', script],
+          interactiveMode: 'Never',
+        },
+      },
+    ],
+    contexts: [{ name: 'prod', cluster: 'prod-cluster', user: 'bot', namespace: NAMESPACE }],
+    currentContext: 'prod',
+  });
+  return kc;
+}
+
 function serviceFor(endpoint: string, overrides: Record<string, unknown> = {}): ServiceConfig {
   const { platform, ...rest } = overrides;
   return serviceSchema.parse({
@@ -86,7 +108,26 @@ describePlatformContract('kubernetes', async () => {
     platform: platformFor(fake),
     deploy: (image) => fake.deploy(image),
     deployBroken: (image) => fake.deployBroken(image),
+    deployFailed: async (image) => {
+      await fake.deployBroken(image);
+      // The controller marks Progressing False/ProgressDeadlineExceeded after the deadline (300 ms).
+      for (;;) {
+        const status = fake.deployment().status as { conditions?: Record<string, string>[] } | undefined;
+        const progressing = status?.conditions?.find((c) => c.type === 'Progressing');
+        if (progressing?.reason === 'ProgressDeadlineExceeded') return progressing.message ?? '';
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
     failNext: (status, times) => fake.failNext(status, times),
+    serviceName: 'barq-api',
+    withoutCredentials: () =>
+      createKubernetesPlatform(serviceFor(fake.url), {
+        kubeConfig: execKubeConfig(
+          "process.stderr.write('error: You must be logged in to the server (Unauthorized)\\n'); process.exit(1)",
+        ),
+        retry: { baseDelayMs: 1 },
+      }),
+    apiRequests: () => fake.requests.length,
     close: () => fake.close(),
   };
 });
@@ -104,6 +145,29 @@ describe('kubernetes platform', () => {
   afterEach(async () => {
     await fake?.close();
     for (const x of extra.splice(0)) await x.close();
+  });
+
+  it('gets the kubeconfig user’s credentials within credentialTimeoutMs, or says it could not', async () => {
+    await deployed('registry.example.com/app:v1');
+    const hanging = createKubernetesPlatform(serviceFor(fake.url), {
+      kubeConfig: execKubeConfig('setTimeout(() => undefined, 3000)'),
+      credentialTimeoutMs: 100,
+    });
+    const error = await failure(hanging.status());
+    expect(error).toMatchObject({ code: 'unauthenticated', transient: false });
+    expect(error.message).toBe(
+      'could not get Kubernetes credentials for barq-api: no answer within 0.1 s. Check the kubeconfig user the bot runs with (its token, client certificate or exec plugin)',
+    );
+    const token = JSON.stringify({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      status: { token: TOKEN },
+    });
+    const plugin = createKubernetesPlatform(serviceFor(fake.url), {
+      kubeConfig: execKubeConfig(`process.stdout.write(${JSON.stringify(token)})`),
+    });
+    // The fake answers only requests with the bearer token: the plugin's token was sent.
+    expect((await plugin.status()).image).toBe('registry.example.com/app:v1');
   });
 
   it('reads status the way kubectl rollout status does, through the endpoint override', async () => {

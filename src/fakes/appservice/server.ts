@@ -91,6 +91,11 @@ export interface AppServiceFake {
   /** Like deploy, with an image whose container never starts (deployment Failed, availability Limited). */
   deployBroken(image: string): Promise<string>;
   /**
+   * The first half of a blue/green deploy: ships `image` to the slot only, with its deployment
+   * record, and does not swap. Production has never run it. Returns the deployment id.
+   */
+  stage(image: string, options?: { author?: string; deployer?: string }): Promise<string>;
+  /**
    * The next `times` requests (those matching `only`, when given) answer `status` with an ARM error
    * body (Retry-After 0 for 429).
    */
@@ -282,6 +287,14 @@ export async function startAppServiceFake(options: AppServiceFakeOptions = {}): 
     capacity: () => model.plan.capacity,
     deploy: async (image, o = {}) => ship(image, false, o.author, o.deployer),
     deployBroken: async (image) => ship(image, true),
+    async stage(image, o = {}) {
+      if (!slot) throw new Error('the fake has no deployment slot to stage a build in');
+      return model.deployTo(model.mustSlot(slot), image, {
+        broken: false,
+        author: o.author ?? 'ci',
+        deployer: o.deployer ?? 'GitHub Actions',
+      });
+    },
     failNext(status, times = 1, only) {
       for (let i = 0; i < times; i++) failures.push({ status, only });
     },

@@ -9,7 +9,8 @@ import { addMilliseconds, isBefore } from 'date-fns';
  * A slot swap exchanges the slots' content (image, deployment history, non-sticky app settings),
  * as App Service does: "App content and configuration elements can be swapped between two
  * deployment slots". Whether an image works is a property of the image (`brokenImages`), so
- * putting a broken image back anywhere breaks that slot again.
+ * putting a broken image back anywhere breaks that slot again. Both sites of a swap report it as
+ * their `slotSwapStatus` (time, source and destination slot), as ARM does.
  */
 
 export const PRODUCTION = 'production';
@@ -42,6 +43,15 @@ export interface SlotState {
   /** The app restarts after a restart, a config or app-settings change; it is warming until then. */
   warmUntil: Date;
   restarts: number;
+  /** The last successful swap this slot took part in (the site's `slotSwapStatus`). */
+  swapStatus: SwapStatus | undefined;
+}
+
+/** ARM's SlotSwapStatus: "the status of the last successful slot swap operation". */
+export interface SwapStatus {
+  timestampUtc: Date;
+  sourceSlotName: string;
+  destinationSlotName: string;
 }
 
 export interface PlanState {
@@ -109,6 +119,7 @@ export class AppServiceModel {
         appSettings: {},
         warmUntil: this.now(),
         restarts: 0,
+        swapStatus: undefined,
       });
     }
   }
@@ -201,6 +212,13 @@ export class AppServiceModel {
     target.appSettings = { ...a.moving, ...b.sticky };
     // The source was warmed up before the swap, so production serves at once.
     target.warmUntil = this.now();
+    const status = {
+      timestampUtc: this.timestamp(),
+      sourceSlotName: source.slot,
+      destinationSlotName: target.slot,
+    };
+    source.swapStatus = status;
+    target.swapStatus = { ...status };
   }
 
   swapInProgress(): SwapOperation | undefined {

@@ -79,6 +79,13 @@ export function siteJson(model: AppServiceModel, c: Coordinates, slot: SlotState
       hyperV: false,
       lastModifiedTimeUtc: slot.warmUntil.toISOString(),
       siteConfig: siteConfigJson(model, slot),
+      slotSwapStatus: slot.swapStatus
+        ? {
+            timestampUtc: slot.swapStatus.timestampUtc.toISOString(),
+            sourceSlotName: slot.swapStatus.sourceSlotName,
+            destinationSlotName: slot.swapStatus.destinationSlotName,
+          }
+        : null,
       httpsOnly: true,
       resourceGroup: c.resourceGroup,
       containerSize: 0,

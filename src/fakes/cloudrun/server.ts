@@ -12,7 +12,10 @@ import { ApiError, genericError, permissionDenied, renderJson } from './wire.ts'
  *   GET   /v2/projects/{p}/locations/{l}/services/{s}/revisions?pageSize=…&pageToken=…
  *   GET   /v2/projects/{p}/locations/{l}/services/{s}/revisions/{r}
  *   GET   /v2/projects/{p}/locations/{l}/operations/{id}
- * Requests need `Authorization: Bearer <accessToken>`.
+ * Requests need `Authorization: Bearer <accessToken>`. It also plays Google's OAuth 2.0 token
+ * endpoint (oauth2.googleapis.com/token) at `POST /token`: a form-encoded refresh_token grant for
+ * `refreshToken` gets `accessToken`; anything else, or every grant after refuseTokens(), gets
+ * Google's OAuth error body (`{ error, error_description }`).
  */
 
 export interface CloudRunFakeOptions {
@@ -22,6 +25,8 @@ export interface CloudRunFakeOptions {
   service?: string;
   /** The bearer token requests must carry. */
   accessToken?: string;
+  /** The refresh token the token endpoint exchanges for accessToken. */
+  refreshToken?: string;
   /** How long Cloud Run takes to roll out a change. */
   reconcileMs?: number;
   clock?: Clock;
@@ -42,6 +47,14 @@ export interface CloudRunFake {
   region: string;
   service: string;
   accessToken: string;
+  refreshToken: string;
+  /** Google's OAuth 2.0 token endpoint, as the fake plays it (`endpoints.oauth2TokenUrl`). */
+  tokenUrl: string;
+  /**
+   * From now on the token endpoint refuses every grant with HTTP `status` and this OAuth error
+   * (default 403 access_denied, as when the identity may no longer get tokens).
+   */
+  refuseTokens(status?: number, error?: string, description?: string): void;
   /** Every request received, oldest first. */
   requests: RecordedRequest[];
   /** The service as GET returns it (undefined before the first deploy). */
@@ -61,6 +74,8 @@ export interface CloudRunFake {
    * Google's error shape (Retry-After: 0 on 429).
    */
   failNext(status: number, times?: number, pathContains?: string): void;
+  /** The next request whose path contains `pathContains` is answered only after `ms`. */
+  delayNext(ms: number, pathContains: string): void;
   /** Takes an IAM permission (e.g. run.services.update) away from the caller until restored. */
   deny(permission: string): void;
   allow(permission: string): void;
@@ -89,6 +104,8 @@ export async function startCloudRunFake(options: CloudRunFakeOptions = {}): Prom
   const region = options.region ?? 'me-central1';
   const serviceId = options.service ?? 'barq-api';
   const accessToken = options.accessToken ?? 'fake-cloud-run-token';
+  const refreshToken = options.refreshToken ?? 'fake-refresh-token';
+  let tokenRefusal: { status: number; error: string; description: string } | undefined;
   const state = new CloudRunState({
     project,
     region,
@@ -98,6 +115,7 @@ export async function startCloudRunFake(options: CloudRunFakeOptions = {}): Prom
   });
   const requests: RecordedRequest[] = [];
   const failures: { status: number; pathContains: string | undefined }[] = [];
+  const delays: { ms: number; pathContains: string }[] = [];
   const denied = new Set<string>();
 
   function route(method: string, path: string, query: URLSearchParams): Route {
@@ -184,6 +202,24 @@ export async function startCloudRunFake(options: CloudRunFakeOptions = {}): Prom
       res.end(renderJson(payload, numericEnums));
     };
     const query = Object.fromEntries(url.searchParams);
+    if (url.pathname === '/token' && method === 'POST') {
+      requests.push({ method, path: url.pathname, query, body: raw });
+      const grant = new URLSearchParams(raw);
+      if (tokenRefusal) {
+        const { status, error, description } = tokenRefusal;
+        send(status, { error, error_description: description });
+      } else if (grant.get('grant_type') === 'refresh_token' && grant.get('refresh_token') === refreshToken) {
+        send(200, {
+          access_token: accessToken,
+          expires_in: 3599,
+          scope: 'https://www.googleapis.com/auth/cloud-platform',
+          token_type: 'Bearer',
+        });
+      } else {
+        send(400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
+      }
+      return;
+    }
     try {
       body = raw ? JSON.parse(raw) : undefined;
     } catch {
@@ -192,6 +228,9 @@ export async function startCloudRunFake(options: CloudRunFakeOptions = {}): Prom
       return;
     }
     requests.push({ method, path: url.pathname, query, body });
+    const delayed = delays.findIndex((d) => url.pathname.includes(d.pathContains));
+    const delay = delayed < 0 ? undefined : delays.splice(delayed, 1)[0]?.ms;
+    if (delay !== undefined) await new Promise((resolve) => setTimeout(resolve, delay));
     try {
       const target = route(method, url.pathname, url.searchParams);
       const index = failures.findIndex(
@@ -228,6 +267,11 @@ export async function startCloudRunFake(options: CloudRunFakeOptions = {}): Prom
     region,
     service: serviceId,
     accessToken,
+    refreshToken,
+    tokenUrl: `http://127.0.0.1:${port}/token`,
+    refuseTokens(status = 403, error = 'access_denied', description = 'Account restricted.') {
+      tokenRefusal = { status, error, description };
+    },
     requests,
     serviceResource: () => state.peekService(serviceId),
     revisions: () => state.peekRevisions(serviceId),
@@ -238,6 +282,7 @@ export async function startCloudRunFake(options: CloudRunFakeOptions = {}): Prom
     failNext(status, times = 1, pathContains) {
       for (let i = 0; i < times; i++) failures.push({ status, pathContains });
     },
+    delayNext: (ms, pathContains) => void delays.push({ ms, pathContains }),
     deny: (permission) => void denied.add(permission),
     allow: (permission) => void denied.delete(permission),
     async close() {

@@ -14,6 +14,10 @@ import { ApiError, enumsToNames, GRPC_CODE, SERVICE_TYPE, withoutDefaults } from
  *   traffic-only update creates none; `template.revision` names it explicitly (it must be unused);
  * - a revision whose image is broken never becomes ready (Ready: CONDITION_FAILED, the container
  *   failed to start) and then receives no traffic: LATEST keeps resolving to the latest READY one;
+ * - a failed reconciliation (a deploy whose revision never became ready) ends with `reconciling`
+ *   false, `terminalCondition` Ready/CONDITION_FAILED with Cloud Run's message, and
+ *   `observedGeneration` left at the last serving generation (below `generation`), as service.proto
+ *   documents; a later update that succeeds observes its generation again;
  * - `updateMask` limits what an update replaces; without one the whole resource is replaced, so a
  *   template without an image is refused; a stale `etag` is refused with 409 ABORTED.
  */
@@ -539,6 +543,14 @@ export class CloudRunState {
         : canServe
           ? undefined
           : 'Traffic could not be routed: a traffic target is not ready.';
+    // This reconciliation failed when a revision it created never became ready or its traffic could
+    // not be routed. Then, as service.proto documents for `reconciling`, `observedGeneration`,
+    // `latestReadyRevision` and `trafficStatuses` keep the state of the last serving generation.
+    const failed =
+      !canServe ||
+      service.pending.some(
+        (op) => service.revisions.find((r) => r.id === op.createdRevision)?.outcome === 'failed',
+      );
     service.terminal = failure
       ? {
           type: 'Ready',
@@ -548,7 +560,7 @@ export class CloudRunState {
           lastTransitionTime: now,
         }
       : { type: 'Ready', state: 'CONDITION_SUCCEEDED', lastTransitionTime: now };
-    service.observedGeneration = service.generation;
+    if (!failed) service.observedGeneration = service.generation;
     service.reconciling = false;
     service.etag = etag();
 

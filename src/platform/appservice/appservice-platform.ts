@@ -6,6 +6,7 @@ import type { ChangeResult, Platform, PlatformStatus, Revision, SettleResult } f
 import { AppServiceApi, type AppServiceApiOptions } from './api.ts';
 import { checkEndpoint } from './client.ts';
 import {
+  DEPLOYMENT_FAILED,
   DEPLOYMENT_SUCCESS,
   type DeploymentView,
   deploymentStatusName,
@@ -27,6 +28,8 @@ export interface AppServicePlatformOptions extends AppServiceApiOptions {
 
 interface Assessment {
   ready: boolean;
+  /** The latest deployment has failed: waiting longer will not change the answer. */
+  final: boolean;
   reason: string;
 }
 
@@ -34,7 +37,8 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 /**
  * Whether the app serves its latest deployment: site `Running`, `availabilityState` Normal, and the
- * last deployment record complete (Kudu status 4, Success). Every failing condition is named.
+ * last deployment record complete (Kudu status 4, Success). Every failing condition is named. A
+ * last deployment that Kudu reports Failed (status 3) is final: App Service is done with it.
  */
 function assess(site: SiteView, latest: DeploymentView | undefined): Assessment {
   const problems: string[] = [];
@@ -45,9 +49,12 @@ function assess(site: SiteView, latest: DeploymentView | undefined): Assessment 
   if (latest && latest.status !== DEPLOYMENT_SUCCESS) {
     problems.push(`deployment ${latest.id} is ${deploymentStatusName(latest.status)}`);
   }
-  if (problems.length > 0) return { ready: false, reason: problems.join('; ') };
+  if (problems.length > 0) {
+    return { ready: false, final: latest?.status === DEPLOYMENT_FAILED, reason: problems.join('; ') };
+  }
   return {
     ready: true,
+    final: true,
     reason: `Running, availability Normal${latest ? `, deployment ${latest.id} Success` : ''}`,
   };
 }
@@ -258,11 +265,14 @@ class AppServicePlatform implements Platform {
       } catch (error) {
         // Transient trouble (already retried) does not end the wait; anything else does.
         if (!(error instanceof PlatformError) || !error.transient) throw error;
-        check = { ready: false, reason: error.message };
+        check = { ready: false, final: false, reason: error.message };
       }
       const now = this.#clock.now();
       const waitedMs = differenceInMilliseconds(now, start);
       if (check.ready) return { settled: true, detail: `${this.#api.target}: ${check.reason}`, waitedMs };
+      if (check.final) {
+        return { settled: false, detail: `${this.#api.target} settled, failed: ${check.reason}`, waitedMs };
+      }
       if (!isBefore(now, deadline)) {
         return {
           settled: false,

@@ -13,6 +13,35 @@ export interface WebSiteClientOptions {
    * certificate. `endpoint` comes from the service's `platform.endpoint`.
    */
   clientOptions?: WebSiteManagementClientOptionalParams;
+  /** Longest wait for a token from the credential (managed identity, az login, …); default 2 s. */
+  credentialTimeoutMs?: number;
+}
+
+/** What a credential that did not answer in time fails with: as an unavailable one does. */
+class CredentialTimeoutError extends Error {
+  override name = 'CredentialUnavailableError';
+}
+
+/**
+ * The credential, bounded: DefaultAzureCredential probes managed identity endpoints and shells out
+ * to `az`, which can take long or hang off Azure. A token not had within timeoutMs fails as an
+ * unavailable credential does (the adapter words it as authentication); a late answer is dropped.
+ */
+function withDeadline(credential: TokenCredential, timeoutMs: number): TokenCredential {
+  return {
+    getToken(scopes, options) {
+      const asked = credential.getToken(scopes, options);
+      asked.catch(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(
+          () => reject(new CredentialTimeoutError(`no token within ${timeoutMs / 1000} s`)),
+          timeoutMs,
+        );
+      });
+      return Promise.race([asked, deadline]).finally(() => clearTimeout(timer));
+    },
+  };
 }
 
 /**
@@ -25,7 +54,10 @@ export async function createWebSiteClient(
   serviceName: string,
   options: WebSiteClientOptions,
 ): Promise<WebSiteManagementClient> {
-  const credential = options.credential ?? (await defaultCredential());
+  const credential = withDeadline(
+    options.credential ?? (await defaultCredential()),
+    options.credentialTimeoutMs ?? 2_000,
+  );
   return new WebSiteManagementClient(credential, platform.subscriptionId, {
     ...options.clientOptions,
     ...(platform.endpoint ? { endpoint: platform.endpoint.replace(/\/+$/, '') } : {}),

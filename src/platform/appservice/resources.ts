@@ -32,7 +32,21 @@ const siteSchema = z.object({
   availabilityState: z.string().nullish(),
   serverFarmId: z.string().nullish(),
   siteConfig: z.object({ linuxFxVersion: z.string().nullish() }).nullish(),
+  slotSwapStatus: z
+    .object({
+      timestampUtc: z.date().nullish(),
+      sourceSlotName: z.string().nullish(),
+      destinationSlotName: z.string().nullish(),
+    })
+    .nullish(),
 });
+
+/** The last successful slot swap the site took part in (ARM's `slotSwapStatus`). */
+export interface SwapView {
+  at: Date | undefined;
+  source: string | undefined;
+  destination: string | undefined;
+}
 
 export interface SiteView {
   /** Running / Stopped. */
@@ -42,6 +56,7 @@ export interface SiteView {
   serverFarmId: string | undefined;
   /** `DOCKER|<image>`; absent when the site answer leaves siteConfig out. */
   linuxFxVersion: string | undefined;
+  lastSwap: SwapView | undefined;
 }
 
 const deploymentSchema = z.object({
@@ -97,6 +112,13 @@ export function parseSite(value: unknown): SiteView {
     availabilityState: site.availabilityState ?? undefined,
     serverFarmId: site.serverFarmId ?? undefined,
     linuxFxVersion: site.siteConfig?.linuxFxVersion ?? undefined,
+    lastSwap: site.slotSwapStatus
+      ? {
+          at: site.slotSwapStatus.timestampUtc ?? undefined,
+          source: site.slotSwapStatus.sourceSlotName ?? undefined,
+          destination: site.slotSwapStatus.destinationSlotName ?? undefined,
+        }
+      : undefined,
   };
 }
 

@@ -3,14 +3,23 @@ import type { Clock } from '../../clock.ts';
 import { PlatformError } from '../errors.ts';
 import type { ChangeResult } from '../platform.ts';
 import type { AppServiceApi } from './api.ts';
-import { DEPLOYMENT_FAILED, DEPLOYMENT_SUCCESS, type DeploymentView, imageOfFx } from './resources.ts';
+import {
+  DEPLOYMENT_FAILED,
+  DEPLOYMENT_SUCCESS,
+  type DeploymentView,
+  imageOfFx,
+  type SwapView,
+} from './resources.ts';
 
 /**
  * Rollback on App Service.
  *
  * - Without a target: swap the configured slot (e.g. staging) back into production. After a
  *   blue/green deploy the slot holds the previous production content, so the swap restores the
- *   "last known good site", as Microsoft documents. Without a slot there is nothing to swap with:
+ *   "last known good site", as Microsoft documents. Only then, though: the swap is refused, with
+ *   the reason and production untouched, unless production's last swap (slotSwapStatus) was with
+ *   this slot and nothing was deployed to either since; a build staged in the slot and never
+ *   released would otherwise be "rolled back" onto. Without a slot there is nothing to swap with:
  *   refused with `unsupported`, asking for a revision id.
  * - With a target deployment id: if it is the slot's latest deployment, swap as above; otherwise
  *   redeploy the image that deployment recorded: PATCH production's linuxFxVersion to
@@ -43,18 +52,76 @@ async function production(deps: RollbackDeps): Promise<Production> {
   return { deployments, current: deployments[0], image: imageOfFx(await deps.api.linuxFxVersion(site)) };
 }
 
+const PRODUCTION = 'production';
+
+function sameSlot(a: string | undefined, b: string): boolean {
+  return a?.toLowerCase() === b.toLowerCase();
+}
+
+function describeSwap(swap: SwapView): string {
+  const when = swap.at ? ` at ${swap.at.toISOString()}` : '';
+  return `slot ${swap.source ?? 'unknown'} into ${swap.destination ?? 'unknown'}${when}`;
+}
+
+/**
+ * Why the slot does not hold what production ran just before, or undefined when it does. The
+ * slot holds production's previous content only when production's last swap was with this slot
+ * (the site's slotSwapStatus) and neither side changed since: no deployment recorded in the slot
+ * or in production after that swap, and the slot still runs the image its newest record names.
+ */
+function notPrevious(
+  slot: string,
+  swap: SwapView | undefined,
+  prod: Production,
+  staged: DeploymentView[],
+  slotImage: string | undefined,
+): string | undefined {
+  const swappedWithSlot =
+    swap !== undefined &&
+    ((sameSlot(swap.source, slot) && sameSlot(swap.destination, PRODUCTION)) ||
+      (sameSlot(swap.source, PRODUCTION) && sameSlot(swap.destination, slot)));
+  if (!swap || !swappedWithSlot || !swap.at) {
+    const last = swap ? `its last swap was ${describeSwap(swap)}` : 'Azure reports no swap for it';
+    return `production has not been swapped with slot ${slot} (${last}), so the slot does not hold what production ran before`;
+  }
+  const at = swap.at;
+  const after = (d: DeploymentView) => d.startTime !== undefined && d.startTime > at;
+  const unreleased = staged.find(after);
+  if (unreleased) {
+    return `slot ${slot} holds deployment ${label(unreleased, slotImage)}, shipped to the slot at ${unreleased.startTime?.toISOString()}, after its last swap with production (${at.toISOString()}): production has never run it`;
+  }
+  const changed = prod.deployments.find(after);
+  if (changed) {
+    return `production changed after its last swap with slot ${slot} (${at.toISOString()}): deployment ${label(changed, undefined)} at ${changed.startTime?.toISOString()}, so the slot holds an older release than the one production ran just before`;
+  }
+  const recorded = staged[0]?.image;
+  if (recorded && slotImage && recorded !== slotImage) {
+    return `slot ${slot} runs ${slotImage}, but its last deployment record (${staged[0]?.id}) names ${recorded}: its content changed after it left production`;
+  }
+  return undefined;
+}
+
 async function swapBack(deps: RollbackDeps, slot: string): Promise<ChangeResult> {
-  const [prod, staged, stagedSite] = await Promise.all([
+  const [prod, prodSite, staged, stagedSite] = await Promise.all([
     production(deps),
+    deps.api.site(),
     deps.api.deployments(slot),
     deps.api.site(slot),
   ]);
   const next = staged[0];
-  const nextImage = next?.image ?? imageOfFx(await deps.api.linuxFxVersion(stagedSite, slot));
+  const slotImage = imageOfFx(await deps.api.linuxFxVersion(stagedSite, slot));
+  const nextImage = next?.image ?? slotImage;
   if (!next && !nextImage) {
     throw new PlatformError(
       'conflict',
       `slot ${slot} of ${deps.api.target} holds no earlier deployment to swap back: roll back to a revision id from the history instead`,
+    );
+  }
+  const why = notPrevious(slot, prodSite.lastSwap, prod, staged, slotImage);
+  if (why) {
+    throw new PlatformError(
+      'conflict',
+      `not rolling back ${deps.api.target} by swapping slot ${slot} into production: ${why}. Production was left as it is; roll back to a revision id from /deploy history instead`,
     );
   }
   if (next?.status === DEPLOYMENT_FAILED) {

@@ -5,16 +5,24 @@ export type CloudRunClientOptions = NonNullable<ConstructorParameters<typeof Ser
 /** An auth client the SDK accepts (e.g. google-auth-library's OAuth2Client with a preset token). */
 export type CloudRunAuthClient = CloudRunClientOptions['authClient'];
 
+/** What hands out the access token every request carries: the given auth client, or ADC. */
+export interface TokenSource {
+  getAccessToken(): Promise<unknown>;
+}
+
 export interface CloudRunClients {
   services: ServicesClient;
   revisions: RevisionsClient;
+  /** The one credential both clients use; the adapter gets a token from it before every call. */
+  auth: TokenSource;
 }
 
 /**
  * The SDK's REST transport (`fallback: true`) is used everywhere, so production speaks exactly the
  * wire format the tests drive. Without an endpoint override the SDK talks to run.googleapis.com;
  * with one (an emulator or the in-process fake), to that host and port over its protocol. Without
- * an auth client the SDK uses Application Default Credentials.
+ * an auth client the SDK uses Application Default Credentials: the GoogleAuth the services client
+ * makes (with its scopes) is shared with the revisions client, so both look credentials up once.
  */
 export function createCloudRunClients(
   endpoint: string | undefined,
@@ -36,5 +44,8 @@ export function createCloudRunClients(
     options.port = Number(url.port || (url.protocol === 'http:' ? 80 : 443));
     options.protocol = url.protocol.slice(0, -1);
   }
-  return { services: new ServicesClient(options), revisions: new RevisionsClient(options) };
+  const services = new ServicesClient(options);
+  if (authClient) return { services, revisions: new RevisionsClient(options), auth: authClient };
+  const revisions = new RevisionsClient({ ...options, auth: services.auth });
+  return { services, revisions, auth: services.auth };
 }

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { type Clock, systemClock } from '../../clock.ts';
 import type { ServiceConfig } from '../../config/schema.ts';
 import type { Logger } from '../../logger.ts';
@@ -11,7 +12,14 @@ import type {
   TrafficTarget,
 } from '../platform.ts';
 import { type CloudRunAuthClient, type CloudRunClients, createCloudRunClients } from './clients.ts';
-import { type CallContext, type Coordinates, targetName, toPlatformError } from './errors.ts';
+import {
+  type CallContext,
+  type Coordinates,
+  credentialError,
+  TokenDeadlineError,
+  targetName,
+  toPlatformError,
+} from './errors.ts';
 import {
   describeCondition,
   type IRevisionTemplate,
@@ -40,6 +48,8 @@ export interface CloudRunPlatformOptions {
   operationTimeoutMs?: number;
   /** First delay between polls of a long-running operation (grows 1.5× up to 5 s); default 1 s. */
   operationPollMs?: number;
+  /** Longest wait for an access token (credential lookup, refresh, metadata server); default 2 s. */
+  tokenTimeoutMs?: number;
 }
 
 const LATEST = 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST' as const;
@@ -57,6 +67,9 @@ interface Assessment {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** What AuthClient.getAccessToken() resolves to (GoogleAuth's resolves to the token itself). */
+const tokenSchema = z.object({ token: z.string().nullish() });
 
 function isOn(value: string | undefined): boolean {
   return value?.trim().toLowerCase() === 'true';
@@ -99,13 +112,26 @@ function keptTags(service: ServiceView): ITrafficTarget[] {
  * revision that receives traffic is ready, and, when traffic follows the latest revision, the
  * latest created revision is the latest ready one. A failed latest revision that receives no
  * traffic (after a rollback) does not make the service unready: what serves is healthy.
+ *
+ * A failed reconciliation is final at once: `reconciling` false and the terminal condition
+ * CONDITION_FAILED, with `observedGeneration` left at the last serving generation (service.proto,
+ * on `reconciling`). Only while Cloud Run is still reconciling, or has not yet reported on the
+ * latest generation without having failed it, is the roll-out still in progress.
  */
 function assess(service: ServiceView, revisions: Map<string, RevisionView>): Assessment {
-  if (service.reconciling || service.observedGeneration < service.generation) {
+  const rollingOut = {
+    ready: false,
+    final: false,
+    reason: `Cloud Run is still rolling out ${service.latestCreatedRevision ?? 'the change'}`,
+  };
+  if (service.reconciling) return rollingOut;
+  if (service.observedGeneration < service.generation) {
+    if (!isFailed(service.terminal)) return rollingOut;
+    const serving = describeSplit(servingEntries(service));
     return {
       ready: false,
-      final: false,
-      reason: `Cloud Run is still rolling out ${service.latestCreatedRevision ?? 'the change'}`,
+      final: true,
+      reason: `Cloud Run failed to roll out ${service.latestCreatedRevision ?? 'the last change'}: ${describeCondition(service.terminal)} (traffic stays as it was: ${serving})`,
     };
   }
   const entries = servingEntries(service);
@@ -149,6 +175,7 @@ class CloudRunPlatform implements Platform {
   readonly #clock: Clock;
   readonly #operationTimeoutMs: number;
   readonly #operationPollMs: number;
+  readonly #tokenTimeoutMs: number;
 
   constructor(config: ServiceConfig, options: CloudRunPlatformOptions) {
     if (config.platform.kind !== 'cloudrun') {
@@ -168,6 +195,7 @@ class CloudRunPlatform implements Platform {
     this.#clock = options.clock ?? systemClock;
     this.#operationTimeoutMs = options.operationTimeoutMs ?? 600_000;
     this.#operationPollMs = options.operationPollMs ?? 1_000;
+    this.#tokenTimeoutMs = options.tokenTimeoutMs ?? 2_000;
   }
 
   // ------------------------------------------------------------------ reads
@@ -410,8 +438,38 @@ class CloudRunPlatform implements Platform {
 
   // ------------------------------------------------------------------ Cloud Run calls
 
+  /**
+   * Gets an access token before the SDK is asked for anything, within tokenTimeoutMs. The SDK
+   * looks credentials up itself on its first call, and when that fails it leaves a rejected promise
+   * nobody handles (and keeps the failure for good); a refused refresh inside a call comes back
+   * looking like a Cloud Run 403. Asked here first, the SDK only ever sees credentials that work
+   * (cached by the auth client), and a failure is the bot's authentication problem, said so.
+   */
+  async #ensureToken(): Promise<void> {
+    const auth = this.#clients.auth;
+    const asked = Promise.resolve().then(() => auth.getAccessToken());
+    // Whatever happens after the deadline is nobody's business, but must not go unhandled.
+    asked.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new TokenDeadlineError(this.#tokenTimeoutMs)), this.#tokenTimeoutMs);
+    });
+    try {
+      const answer = await Promise.race([asked, deadline]);
+      const token = typeof answer === 'string' ? answer : tokenSchema.safeParse(answer).data?.token;
+      if (!token) throw new Error('the credentials produced no access token');
+    } catch (error) {
+      const failure = credentialError(error, this.#config.name);
+      this.#logger?.warn({ service: this.#config.name, code: failure.code }, failure.message);
+      throw failure;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async #call<T>(ctx: CallContext, fn: () => Promise<T>): Promise<T> {
     return withRetry(async () => {
+      await this.#ensureToken();
       try {
         return await fn();
       } catch (error) {
@@ -591,6 +649,9 @@ class CloudRunPlatform implements Platform {
       timer = setTimeout(() => {
         abandoned = true;
         current.removeAllListeners();
+        // A poll already in flight still reports to the operation; its 'error' with no listener
+        // would be thrown from the event loop and take the bot down.
+        current.on('error', () => undefined);
         reject(
           new PlatformError(
             'timeout',

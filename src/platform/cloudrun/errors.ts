@@ -148,3 +148,66 @@ export function toPlatformError(error: unknown, ctx: CallContext, coordinates: C
     cause: { grpcCode: grpc, httpStatusCode, message: said },
   });
 }
+
+/** Token acquisition did not finish within its deadline. */
+export class TokenDeadlineError extends Error {
+  override name = 'TokenDeadlineError';
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number) {
+    super(`no access token within ${timeoutMs} ms`);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** A refusal from a token endpoint or the metadata server, as gaxios reports it. */
+const tokenRefusalSchema = z.object({
+  message: z.string(),
+  status: z.number().int().optional(),
+  response: z.object({ status: z.number().int().optional(), data: z.unknown() }).optional(),
+});
+/** Google's OAuth 2.0 error body, and the google.rpc.Status one (IAM Credentials, STS). */
+const oauthErrorSchema = z.object({ error: z.string(), error_description: z.string().optional() });
+const rpcErrorSchema = z.object({ error: z.object({ message: z.string() }) });
+
+function firstLine(text: string): string {
+  const line = redactText(text.split('\n')[0] ?? '').trim();
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
+function tokenFailureWords(error: unknown): string {
+  if (error instanceof TokenDeadlineError) {
+    return `no answer from the credential source (metadata server or token endpoint) within ${error.timeoutMs / 1000} s`;
+  }
+  const parsed = tokenRefusalSchema.safeParse(error);
+  if (!parsed.success) return firstLine(String(error));
+  if (parsed.data.message.startsWith('Could not load the default credentials')) {
+    return 'no Application Default Credentials found (GOOGLE_APPLICATION_CREDENTIALS is not set, gcloud has no application-default login, and no metadata server answered)';
+  }
+  const { message, response } = parsed.data;
+  const status = parsed.data.status ?? response?.status;
+  const oauth = oauthErrorSchema.safeParse(response?.data);
+  const rpc = rpcErrorSchema.safeParse(response?.data);
+  const said = oauth.success
+    ? `${oauth.data.error}${oauth.data.error_description ? `: ${oauth.data.error_description}` : ''}`
+    : rpc.success
+      ? rpc.data.error.message
+      : message;
+  return status === undefined
+    ? firstLine(said)
+    : `the token endpoint refused (HTTP ${status}): ${firstLine(said)}`;
+}
+
+/**
+ * The bot could not get an access token at all (no Application Default Credentials, a refresh
+ * refused, the metadata server silent): an authentication problem of the bot's own identity, not
+ * a Cloud Run permission. Nothing was sent to Cloud Run. The credential library's error is not
+ * kept as the cause: it can carry the token request, refresh token included.
+ */
+export function credentialError(error: unknown, service: string): PlatformError {
+  const words = tokenFailureWords(error);
+  return new PlatformError(
+    'unauthenticated',
+    `could not get a Google access token for ${service}: ${words.replace(/[.\s]+$/, '')}. Give the bot Google credentials: a service account key in GOOGLE_APPLICATION_CREDENTIALS, or the service account it runs as on Google Cloud`,
+    { cause: { message: words } },
+  );
+}

@@ -132,3 +132,19 @@ export function toPlatformError(
     { cause: error },
   );
 }
+
+/**
+ * The kubeconfig user's credentials could not be had (an exec plugin that failed or did not
+ * answer, a client certificate file that is missing): nothing was sent to the API server.
+ */
+export function credentialError(error: unknown, c: Coordinates): PlatformError {
+  const raw = error instanceof Error ? error.message : String(error);
+  const said = redactText(raw.split('\n').find((line) => line.trim() !== '') ?? '').trim();
+  const words =
+    said.length > 300 ? `${said.slice(0, 300)}…` : said || 'the credential plugin failed without a word';
+  return new PlatformError(
+    'unauthenticated',
+    `could not get Kubernetes credentials for ${c.service}${c.context ? ` (context ${c.context})` : ''}: ${words}. Check the kubeconfig user the bot runs with (its token, client certificate or exec plugin)`,
+    { cause: { message: words } },
+  );
+}

@@ -13,7 +13,7 @@ import type { KubernetesPlatformConfig, ServiceConfig } from '../../config/schem
 import type { Logger } from '../../logger.ts';
 import { PlatformError, type RetryOptions, withRetry } from '../errors.ts';
 import type { ChangeResult, Platform, PlatformStatus, Revision, SettleResult } from '../platform.ts';
-import { type Coordinates, type Operation, targetName, toPlatformError } from './errors.ts';
+import { type Coordinates, credentialError, type Operation, targetName, toPlatformError } from './errors.ts';
 import { loadKubeConfig, serverOf } from './kubeconfig.ts';
 import { isMaintenanceOn, maintenanceContainer, maintenancePatch } from './maintenance.ts';
 import {
@@ -49,6 +49,8 @@ export interface KubernetesPlatformOptions {
   requestTimeoutMs?: number;
   /** Recorded as the field manager of the bot's changes; default runbook-bot. */
   fieldManager?: string;
+  /** Longest wait for the kubeconfig user's credentials (an exec plugin, say); default 2 s. */
+  credentialTimeoutMs?: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -96,14 +98,41 @@ export function createKubernetesPlatform(
   const variable = service.maintenanceEnvVar;
   const log = options.logger;
 
-  let client: { api: AppsV1Api; server: string } | undefined;
+  const credentialTimeoutMs = options.credentialTimeoutMs ?? 2_000;
+
+  let client: { api: AppsV1Api; server: string; kc: KubeConfig } | undefined;
   /** The API client, built on first use so a broken kubeconfig fails the operation, not startup. */
-  function connect(): { api: AppsV1Api; server: string } {
+  function connect(): { api: AppsV1Api; server: string; kc: KubeConfig } {
     if (!client) {
       const kc = loadKubeConfig(platform, options.kubeConfig);
-      client = { api: kc.makeApiClient(AppsV1Api), server: serverOf(kc) };
+      client = { api: kc.makeApiClient(AppsV1Api), server: serverOf(kc), kc };
     }
     return client;
+  }
+
+  /**
+   * The kubeconfig user's credentials (token, client certificate, or an exec plugin such as
+   * gke-gcloud-auth-plugin, whose answer the client caches), got before any request and within
+   * credentialTimeoutMs: a plugin that fails or hangs is the bot's authentication problem, said so,
+   * rather than an "unexpected failure" of the request or a wait without end.
+   */
+  async function ensureCredentials(kc: KubeConfig): Promise<void> {
+    const applied = kc.applyToHTTPSOptions({});
+    applied.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${credentialTimeoutMs / 1000} s`)),
+        credentialTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([applied, deadline]);
+    } catch (error) {
+      throw credentialError(error, coords);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   const callOptions = (): ConfigurationOptions => ({
@@ -115,8 +144,9 @@ export function createKubernetesPlatform(
 
   /** One SDK call: errors become PlatformErrors; transient ones are retried with backoff. */
   async function call<T>(op: Operation, fn: (api: AppsV1Api) => Promise<T>): Promise<T> {
-    const { api, server } = connect();
+    const { api, server, kc } = connect();
     return withRetry(async () => {
+      await ensureCredentials(kc);
       try {
         return await fn(api);
       } catch (error) {
