@@ -4,7 +4,7 @@
  * nothing is changed, and the bot recovers by itself when the network does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COORDINATION_UNREACHABLE, DATABASE_UNREACHABLE } from '../../src/slack/unavailable.ts';
+import { DATABASE_UNREACHABLE } from '../../src/slack/unavailable.ts';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/services.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 import { eventually, type IncidentBot, startIncidentBot } from './incidents/helpers.ts';
