@@ -1,5 +1,5 @@
-import { buildHelp } from '../src/slack/blocks/help.ts';
-import type { Subcommand } from '../src/slack/command.ts';
+import type { Subcommand } from '../src/slack/kit/command.ts';
+import { buildHelp } from '../src/slack/kit/help.ts';
 
 /** `help`: lists the command's subcommands with one-line usage (also what an empty command shows). */
 export const help: Subcommand = {

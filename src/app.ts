@@ -6,16 +6,16 @@ import { incidentCommand } from '../commands/incident/index.ts';
 import { ReadinessProbe } from './http/readiness.ts';
 import { httpRoutes } from './http/routes.ts';
 import type { Services } from './services.ts';
-import { countSlackApiError } from './slack/api-error-metric.ts';
-import { boltLogger } from './slack/bolt-logger.ts';
-import { registerHealthActions } from './slack/listeners/health-actions.ts';
-import { registerIncidentActions } from './slack/listeners/incident-actions.ts';
-import { registerInteractionMetrics } from './slack/listeners/interaction-metrics.ts';
-import { registerReactionEvents } from './slack/listeners/reaction-events.ts';
-import { registerSlashCommand } from './slack/listeners/slash-commands.ts';
-import { registerTimelineActions } from './slack/listeners/timeline-actions.ts';
-import { claimOnce, digest, SIGNATURE_DEADLINE_MS, SIGNATURE_TTL_MS } from './slack/once.ts';
-import { guardSlackRequests } from './slack/request-guard.ts';
+import { registerHealthActions } from './slack/health/actions.ts';
+import { registerIncidentActions } from './slack/incidents/actions.ts';
+import { registerReactionEvents } from './slack/incidents/reactions.ts';
+import { registerTimelineActions } from './slack/incidents/timeline-actions.ts';
+import { countSlackApiError } from './slack/kit/api-error-metric.ts';
+import { boltLogger } from './slack/kit/bolt-logger.ts';
+import { registerInteractionMetrics } from './slack/kit/interaction-metrics.ts';
+import { claimOnce, digest, SIGNATURE_DEADLINE_MS, SIGNATURE_TTL_MS } from './slack/kit/once.ts';
+import { guardSlackRequests } from './slack/kit/request-guard.ts';
+import { registerSlashCommand } from './slack/kit/slash-commands.ts';
 
 export interface SlackCredentials {
   botToken: string;

@@ -8,8 +8,8 @@ import type { InFlight } from './in-flight.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { PlatformRegistry } from './platform/factory.ts';
-import type { HealthWatches } from './slack/health-watches.ts';
-import type { SlackRateLimiter } from './slack/rate-limit.ts';
+import type { HealthWatches } from './slack/health/watches.ts';
+import type { SlackRateLimiter } from './slack/kit/rate-limit.ts';
 import type { Db } from './store/db.ts';
 import type { Repositories } from './store/repositories/index.ts';
 

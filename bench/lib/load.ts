@@ -14,7 +14,7 @@
  */
 import { Agent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { signSlackRequest, slackTimestampNow } from '../../src/fakes/slack/signing.ts';
+import { signSlackRequest, slackTimestampNow } from '../../src/local/slack/signing.ts';
 
 export interface LoadTarget {
   name: string;

@@ -1,9 +1,9 @@
-import { buildMultiReport, buildServiceReport } from '../../src/slack/blocks/health-report.ts';
-import type { Subcommand } from '../../src/slack/command.ts';
-import { parseHealthArgs } from '../../src/slack/health-args.ts';
-import { encodeAllPost, encodeServicePost, encodeWatch } from '../../src/slack/health-button-values.ts';
-import { findCheckableService } from '../../src/slack/health-lookup.ts';
-import { startHealthWatch } from '../../src/slack/health-watches.ts';
+import { parseHealthArgs } from '../../src/slack/health/args.ts';
+import { buildMultiReport, buildServiceReport } from '../../src/slack/health/blocks/report.ts';
+import { encodeAllPost, encodeServicePost, encodeWatch } from '../../src/slack/health/button-values.ts';
+import { findCheckableService } from '../../src/slack/health/lookup.ts';
+import { startHealthWatch } from '../../src/slack/health/watches.ts';
+import type { Subcommand } from '../../src/slack/kit/command.ts';
 import { noCheckedServices } from '../../templates/health.ts';
 
 /**

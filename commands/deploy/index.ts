@@ -1,4 +1,4 @@
-import type { SlashCommandSpec } from '../../src/slack/command.ts';
+import type { SlashCommandSpec } from '../../src/slack/kit/command.ts';
 import { help } from '../help.ts';
 import { deployHealth } from './health.ts';
 import { deployStatus } from './status.ts';

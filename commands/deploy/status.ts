@@ -1,9 +1,9 @@
 import { PlatformError } from '../../src/platform/errors.ts';
 import type { PlatformStatus } from '../../src/platform/platform.ts';
-import type { Subcommand } from '../../src/slack/command.ts';
-import { UserInputError } from '../../src/slack/errors.ts';
-import { escapeMrkdwn } from '../../src/slack/escape.ts';
-import { findConfiguredService } from '../../src/slack/health-lookup.ts';
+import { findConfiguredService } from '../../src/slack/health/lookup.ts';
+import type { Subcommand } from '../../src/slack/kit/command.ts';
+import { UserInputError } from '../../src/slack/kit/errors.ts';
+import { escapeMrkdwn } from '../../src/slack/kit/escape.ts';
 import {
   platformNames,
   statusDetails,

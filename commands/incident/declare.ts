@@ -1,10 +1,10 @@
 import { findSeverity, looksLikeSeverity, UnknownSeverityError } from '../../src/incidents/severity.ts';
-import { buildDeclareModal } from '../../src/slack/blocks/incident-declare-modal.ts';
-import type { Subcommand } from '../../src/slack/command.ts';
-import { UserInputError } from '../../src/slack/errors.ts';
-import { escapeMrkdwn } from '../../src/slack/escape.ts';
+import { buildDeclareModal } from '../../src/slack/incidents/blocks/declare-modal.ts';
 import { assertDeclareAllowed, openModal, slackContext } from '../../src/slack/incidents/command-helpers.ts';
 import { declareFlow, outcomeText } from '../../src/slack/incidents/flows.ts';
+import type { Subcommand } from '../../src/slack/kit/command.ts';
+import { UserInputError } from '../../src/slack/kit/errors.ts';
+import { escapeMrkdwn } from '../../src/slack/kit/escape.ts';
 import { incidentId } from '../../src/store/repositories/incidents.ts';
 import { alreadyDeclared, declaredReply } from '../../templates/incident.ts';
 

@@ -1,6 +1,6 @@
-import type { Subcommand } from '../../src/slack/command.ts';
-import { incidentOfCommand } from '../../src/slack/incident-context.ts';
-import { requireAffectedServices, runIncidentHealthCheck } from '../../src/slack/incident-health.ts';
+import { incidentOfCommand } from '../../src/slack/incidents/context.ts';
+import { requireAffectedServices, runIncidentHealthCheck } from '../../src/slack/incidents/health.ts';
+import type { Subcommand } from '../../src/slack/kit/command.ts';
 
 /**
  * `/incident health [INC-42]`: checks the incident's affected services, posts the result in its

@@ -1,4 +1,4 @@
-import type { SlashCommandSpec } from '../../src/slack/command.ts';
+import type { SlashCommandSpec } from '../../src/slack/kit/command.ts';
 import { help } from '../help.ts';
 import { declare } from './declare.ts';
 import { incidentHealth } from './health.ts';

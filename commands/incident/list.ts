@@ -1,5 +1,5 @@
-import { buildIncidentList } from '../../src/slack/blocks/incident-list.ts';
-import type { Subcommand } from '../../src/slack/command.ts';
+import { buildIncidentList } from '../../src/slack/incidents/blocks/list.ts';
+import type { Subcommand } from '../../src/slack/kit/command.ts';
 
 /** `list`: open incidents with severity, age and commander. */
 export const list: Subcommand = {

@@ -1,7 +1,7 @@
-import { escapeOneLine } from '../../src/slack/blocks/timeline.ts';
-import type { Subcommand } from '../../src/slack/command.ts';
-import { UserInputError } from '../../src/slack/errors.ts';
-import { incidentOfCommand } from '../../src/slack/incident-context.ts';
+import { escapeOneLine } from '../../src/slack/incidents/blocks/timeline.ts';
+import { incidentOfCommand } from '../../src/slack/incidents/context.ts';
+import type { Subcommand } from '../../src/slack/kit/command.ts';
+import { UserInputError } from '../../src/slack/kit/errors.ts';
 import { incidentId } from '../../src/store/repositories/incidents.ts';
 
 /** `note [INC-n] <text>`: adds a note, with its author and UTC time, to the incident's timeline. */

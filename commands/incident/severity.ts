@@ -1,9 +1,9 @@
-import { buildSeverityModal } from '../../src/slack/blocks/incident-severity-modal.ts';
-import type { Subcommand } from '../../src/slack/command.ts';
-import { UserInputError } from '../../src/slack/errors.ts';
-import { incidentOfCommand } from '../../src/slack/incident-context.ts';
+import { buildSeverityModal } from '../../src/slack/incidents/blocks/severity-modal.ts';
 import { openModal, slackContext } from '../../src/slack/incidents/command-helpers.ts';
+import { incidentOfCommand } from '../../src/slack/incidents/context.ts';
 import { outcomeText, severityFlow } from '../../src/slack/incidents/flows.ts';
+import type { Subcommand } from '../../src/slack/kit/command.ts';
+import { UserInputError } from '../../src/slack/kit/errors.ts';
 import { incidentId } from '../../src/store/repositories/incidents.ts';
 import { severityReasonMissing } from '../../templates/incident.ts';
 

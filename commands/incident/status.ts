@@ -1,6 +1,6 @@
-import type { Subcommand } from '../../src/slack/command.ts';
-import { incidentOfCommand } from '../../src/slack/incident-context.ts';
+import { incidentOfCommand } from '../../src/slack/incidents/context.ts';
 import { headlineFor } from '../../src/slack/incidents/incident-slack.ts';
+import type { Subcommand } from '../../src/slack/kit/command.ts';
 
 /** `status`: the incident's headline (current state), privately. */
 export const status: Subcommand = {

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { timelineMarkdown } from '../../src/incidents/timeline-export.ts';
 import type { Services } from '../../src/services.ts';
-import { buildMarkdownMessages } from '../../src/slack/blocks/timeline-export.ts';
-import type { CommandInvocation, Subcommand } from '../../src/slack/command.ts';
-import { UserInputError } from '../../src/slack/errors.ts';
-import { incidentOfCommand } from '../../src/slack/incident-context.ts';
-import { renderTimelinePage } from '../../src/slack/timeline-page.ts';
+import { buildMarkdownMessages } from '../../src/slack/incidents/blocks/timeline-export.ts';
+import { incidentOfCommand } from '../../src/slack/incidents/context.ts';
+import { renderTimelinePage } from '../../src/slack/incidents/timeline-page.ts';
+import type { CommandInvocation, Subcommand } from '../../src/slack/kit/command.ts';
+import { UserInputError } from '../../src/slack/kit/errors.ts';
 import type { Incident } from '../../src/store/repositories/incidents.ts';
 import { incidentId } from '../../src/store/repositories/incidents.ts';
 import type { TimelineEvent } from '../../src/store/repositories/timeline.ts';

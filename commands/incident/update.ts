@@ -1,9 +1,9 @@
-import { buildUpdateModal } from '../../src/slack/blocks/incident-update-modal.ts';
-import type { Subcommand } from '../../src/slack/command.ts';
-import { UserInputError } from '../../src/slack/errors.ts';
-import { incidentOfCommand } from '../../src/slack/incident-context.ts';
+import { buildUpdateModal } from '../../src/slack/incidents/blocks/update-modal.ts';
 import { openModal } from '../../src/slack/incidents/command-helpers.ts';
+import { incidentOfCommand } from '../../src/slack/incidents/context.ts';
 import { incidentService } from '../../src/slack/incidents/incident-slack.ts';
+import type { Subcommand } from '../../src/slack/kit/command.ts';
+import { UserInputError } from '../../src/slack/kit/errors.ts';
 import { incidentId } from '../../src/store/repositories/incidents.ts';
 
 /** `update`: opens the status update modal (status, impact, next step, next update). */

@@ -11,11 +11,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { interactiveElements } from '../fakes/slack/blocks.ts';
-import { type SlackHttpResult, SlackRequestClient } from '../fakes/slack/client.ts';
-import { remoteLink, type WorkspaceInfo } from '../fakes/slack/link.ts';
-import type { SelectionInput } from '../fakes/slack/payloads.ts';
 import { type RenderOptions, renderSlackMessage, renderSlackView } from './render.ts';
+import { interactiveElements } from './slack/blocks.ts';
+import { type SlackHttpResult, SlackRequestClient } from './slack/client.ts';
+import { remoteLink, type WorkspaceInfo } from './slack/link.ts';
+import type { SelectionInput } from './slack/payloads.ts';
 
 export const localModeStateSchema = z.object({
   botUrl: z.string().url(),

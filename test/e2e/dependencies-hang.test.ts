@@ -4,10 +4,10 @@
  * nothing is changed, and the bot recovers by itself when the network does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATABASE_UNREACHABLE } from '../../src/slack/unavailable.ts';
+import { DATABASE_UNREACHABLE } from '../../src/slack/kit/unavailable.ts';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/services.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
-import { eventually, type IncidentBot, startIncidentBot } from './incidents/helpers.ts';
+import { eventually, type IncidentBot, startIncidentBot } from '../incidents/e2e/helpers.ts';
 
 function targetOf(url: string, defaultPort: number): { host: string; port: number } {
   const parsed = new URL(url);

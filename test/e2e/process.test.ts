@@ -4,9 +4,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CloudRunFake, startCloudRunFake } from '../../src/fakes/cloudrun/server.ts';
 import { main as slackCli } from '../../src/local/cli.ts';
 import { openPostgres } from '../../src/store/postgres.ts';
+import { type CloudRunFake, startCloudRunFake } from '../fakes/cloudrun/server.ts';
 import { TEST_DATABASE_URL } from '../helpers/services.ts';
 
 /**

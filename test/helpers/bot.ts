@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Clock } from '../../src/clock.ts';
-import { SlackRequestClient } from '../../src/fakes/slack/client.ts';
+import { SlackRequestClient } from '../../src/local/slack/client.ts';
 import {
   type SlackSimulator,
   type SlackSimulatorOptions,
   startSlackSimulator,
-} from '../../src/fakes/slack/server.ts';
+} from '../../src/local/slack/server.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type Runtime, startRuntime } from '../../src/runtime.ts';
 import { openPostgres } from '../../src/store/postgres.ts';

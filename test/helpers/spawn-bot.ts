@@ -2,7 +2,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import type { SlackSimulator } from '../../src/fakes/slack/server.ts';
+import type { SlackSimulator } from '../../src/local/slack/server.ts';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from './services.ts';
 
 export interface BotProcess {

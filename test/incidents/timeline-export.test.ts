@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { escapeMarkdown, formatUtc, timelineMarkdown } from '../../src/incidents/timeline-export.ts';
-import { event, incident } from '../slack/blocks/timeline-fixtures.ts';
+import { event, incident } from '../slack/incidents/timeline-fixtures.ts';
 
 describe('timeline Markdown export', () => {
   it('has a header with id, title, severity, status and a table of events in UTC', () => {

@@ -5,7 +5,7 @@ import type { DueTimer } from '../../coordination/coordination.ts';
 import type { TimerHandler } from '../../coordination/timer-loop.ts';
 import type { Logger } from '../../logger.ts';
 import type { Services } from '../../services.ts';
-import { slackErrorCode } from './slack-failure.ts';
+import { slackErrorCode } from '../kit/slack-steps.ts';
 
 const payloadSchema = z.object({ incident: z.number().int().positive() });
 

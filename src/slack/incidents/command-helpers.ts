@@ -2,8 +2,8 @@
 import type { ModalView } from '@slack/types';
 import { declareNotAllowedHere } from '../../../templates/incident.ts';
 import type { RunbookConfig } from '../../config/schema.ts';
-import type { CommandInvocation } from '../command.ts';
-import { UserInputError } from '../errors.ts';
+import type { CommandInvocation } from '../kit/command.ts';
+import { UserInputError } from '../kit/errors.ts';
 import type { IncidentSlackContext } from './incident-slack.ts';
 
 export function slackContext(invocation: CommandInvocation): IncidentSlackContext {

@@ -19,8 +19,9 @@ import {
 } from '../../incidents/incident-service.ts';
 import { findSeverity, UnknownSeverityError } from '../../incidents/severity.ts';
 import { type Incident, incidentId } from '../../store/repositories/incidents.ts';
-import { UserInputError } from '../errors.ts';
-import { escapeMrkdwn, slackDate } from '../escape.ts';
+import { UserInputError } from '../kit/errors.ts';
+import { escapeMrkdwn, slackDate } from '../kit/escape.ts';
+import { type SlackStepFailure, SlackSteps } from '../kit/slack-steps.ts';
 import {
   type IncidentSetupInput,
   type IncidentSlackContext,
@@ -38,7 +39,6 @@ import {
   severityMessage,
   updateMessage,
 } from './messages.ts';
-import { type SlackStepFailure, SlackSteps } from './slack-failure.ts';
 
 export const ARCHIVE_TIMER_KIND = 'incident.archive';
 export const archiveTimerId = (number: number): string => `incident-archive:${number}`;

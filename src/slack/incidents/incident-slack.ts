@@ -25,10 +25,10 @@ import {
   type SlackRefsPatch,
 } from '../../store/repositories/incidents.ts';
 import { repositories } from '../../store/repositories/index.ts';
-import { buildHeadline } from '../blocks/incident-headline.ts';
-import { LIMITS } from '../blocks/incident-limits.ts';
-import { escapeMrkdwn, truncate } from '../escape.ts';
-import { type SlackStepFailure, SlackSteps, slackErrorCode } from './slack-failure.ts';
+import { escapeMrkdwn, truncate } from '../kit/escape.ts';
+import { type SlackStepFailure, SlackSteps, slackErrorCode } from '../kit/slack-steps.ts';
+import { buildHeadline } from './blocks/headline.ts';
+import { LIMITS } from './blocks/limits.ts';
 
 export interface IncidentSlackContext {
   client: WebClient;

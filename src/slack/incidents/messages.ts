@@ -15,8 +15,8 @@ import type { SeverityConfig } from '../../config/schema.ts';
 import { STATUS_LABEL } from '../../incidents/status.ts';
 import type { IncidentRole } from '../../store/repositories/incident-roles.ts';
 import { type Incident, incidentId } from '../../store/repositories/incidents.ts';
-import { LIMITS, truncateMrkdwn } from '../blocks/incident-limits.ts';
-import { escapeMrkdwn, slackDate, truncate } from '../escape.ts';
+import { escapeMrkdwn, slackDate, truncate } from '../kit/escape.ts';
+import { LIMITS, truncateMrkdwn } from './blocks/limits.ts';
 
 export interface SlackText {
   text: string;

@@ -1,0 +1,116 @@
+/**
+ * The pinned headline of an incident: its current state (severity, status, commander and roles,
+ * impact, started, last update, next update due) and the buttons that run it.
+ */
+import type { Block, KnownBlock } from '@slack/types';
+import { Blocks, Elements, Message } from 'slack-block-builder';
+import type { SeverityConfig } from '../../../config/schema.ts';
+import { STATUS_EMOJI, STATUS_LABEL } from '../../../incidents/status.ts';
+import type { IncidentRole } from '../../../store/repositories/incident-roles.ts';
+import { type Incident, incidentId } from '../../../store/repositories/incidents.ts';
+import type { Reply } from '../../kit/command.ts';
+import { escapeMrkdwn, slackDate, truncate } from '../../kit/escape.ts';
+import { capBlocks, fieldText, headerText, LIMITS, truncateMrkdwn } from './limits.ts';
+
+export const INCIDENT_ACTIONS = {
+  postUpdate: 'incident_post_update',
+  changeSeverity: 'incident_change_severity',
+  assignRole: 'incident_assign_role',
+  runHealthCheck: 'incident_run_health_check',
+  resolve: 'incident_resolve',
+  reopen: 'incident_reopen',
+} as const;
+
+export interface HeadlineInput {
+  incident: Incident;
+  roles: readonly IncidentRole[];
+  /** The incident's severity level (for its emoji and label). */
+  severity: SeverityConfig | undefined;
+  /** Roles configured, in their order. */
+  roleNames: readonly string[];
+  /** Without buttons (e.g. a private copy from `/incident status`). */
+  withActions?: boolean;
+}
+
+const user = (id: string | null | undefined): string => (id ? `<@${id}>` : '_unassigned_');
+
+/** One line: `INC-42 [P1] Checkout returns 500s`, escaped for mrkdwn. */
+export function incidentLine(incident: Incident, max = 300): string {
+  return `${incidentId(incident.number)} [${incident.severity}] ${escapeMrkdwn(truncate(incident.title, max))}`;
+}
+
+export function headlineText(incident: Incident): string {
+  return truncateMrkdwn(`${incidentLine(incident)}: ${STATUS_LABEL[incident.status]}`, LIMITS.fallbackText);
+}
+
+export function buildHeadline(input: HeadlineInput): Reply {
+  const { incident, severity } = input;
+  const id = incidentId(incident.number);
+  const value = String(incident.number);
+  const holders = new Map(input.roles.map((r) => [r.role, r.userId]));
+  const otherRoles = [
+    ...input.roleNames.filter((r) => r !== 'commander'),
+    ...input.roles.map((r) => r.role).filter((r) => r !== 'commander' && !input.roleNames.includes(r)),
+  ];
+  const fields = [
+    `*Severity*\n${severity?.emoji ?? ''} ${incident.severity}${severity ? ` (${escapeMrkdwn(severity.label)})` : ''}`,
+    `*Status*\n${STATUS_EMOJI[incident.status]} ${STATUS_LABEL[incident.status]}`,
+    `*Commander*\n${user(incident.commander)}`,
+    ...otherRoles.map((role) => `*${escapeMrkdwn(capitalise(role))}*\n${user(holders.get(role))}`),
+    `*Started*\n${slackDate(incident.startedAt)}`,
+    `*Last update*\n${incident.lastUpdateAt ? slackDate(incident.lastUpdateAt) : '_none yet_'}`,
+    incident.status === 'resolved' && incident.resolvedAt
+      ? `*Resolved*\n${slackDate(incident.resolvedAt)}`
+      : `*Next update due*\n${incident.nextUpdateDueAt ? slackDate(incident.nextUpdateDueAt) : '_not set_'}`,
+  ]
+    .slice(0, LIMITS.sectionFields)
+    .map(fieldText);
+
+  const sections: string[] = [];
+  sections.push(`*Impact:* ${incident.impact ? escapeMrkdwn(incident.impact) : '_not assessed yet_'}`);
+  if (incident.summary) sections.push(`*What we know:* ${escapeMrkdwn(incident.summary)}`);
+  if (incident.affectedServices.length > 0)
+    sections.push(`*Affected services:* ${escapeMrkdwn(incident.affectedServices.join(', '))}`);
+  if (incident.status === 'resolved') {
+    sections.push(`*Resolution:* ${escapeMrkdwn(incident.resolution ?? '')}`);
+    sections.push(`*Root cause:* ${incident.rootCause ? escapeMrkdwn(incident.rootCause) : '_unknown_'}`);
+  }
+
+  const buttons =
+    incident.status === 'resolved'
+      ? [
+          Elements.Button({ text: 'Reopen', actionId: INCIDENT_ACTIONS.reopen, value }),
+          Elements.Button({ text: 'Run health check', actionId: INCIDENT_ACTIONS.runHealthCheck, value }),
+        ]
+      : [
+          Elements.Button({ text: 'Post update', actionId: INCIDENT_ACTIONS.postUpdate, value }).primary(),
+          Elements.Button({ text: 'Change severity', actionId: INCIDENT_ACTIONS.changeSeverity, value }),
+          Elements.Button({ text: 'Assign role', actionId: INCIDENT_ACTIONS.assignRole, value }),
+          Elements.Button({ text: 'Run health check', actionId: INCIDENT_ACTIONS.runHealthCheck, value }),
+          Elements.Button({ text: 'Resolve', actionId: INCIDENT_ACTIONS.resolve, value }).danger(),
+        ];
+
+  const context = [
+    `Declared by ${user(incident.declaredBy)}`,
+    ...(incident.channelId ? [`channel <#${incident.channelId}>`] : []),
+  ].join(' · ');
+
+  const text = headlineText(incident);
+  const message = Message({ text })
+    .blocks(
+      Blocks.Header({ text: headerText(`${id} · ${incident.severity} · ${incident.title}`) }),
+      Blocks.Section().fields(...fields),
+      ...sections.map((s) => Blocks.Section({ text: truncateMrkdwn(s, LIMITS.sectionText) })),
+      Blocks.Context().elements(context),
+      ...(input.withActions === false
+        ? []
+        : [Blocks.Actions({ blockId: 'incident_actions' }).elements(...buttons)]),
+    )
+    .buildToObject();
+  const blocks = capBlocks((message.blocks ?? []) as unknown as (KnownBlock | Block)[]);
+  return { text, blocks };
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
