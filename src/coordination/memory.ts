@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { addMilliseconds } from 'date-fns';
+import { addMilliseconds } from 'date-fns/addMilliseconds';
 import { type Clock, systemClock } from '../clock.ts';
 import type { Coordination, DueTimer, Lock } from './coordination.ts';
 import { CoordinationError } from './errors.ts';

@@ -1,4 +1,4 @@
-import { differenceInMilliseconds } from 'date-fns';
+import { differenceInMilliseconds } from 'date-fns/differenceInMilliseconds';
 import { type Clock, systemClock } from '../clock.ts';
 import type { RunbookConfig, ServiceConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';

@@ -3,7 +3,7 @@
  * assign roles, resolve and reopen. Each action runs in one transaction over the repositories and
  * records its timeline event (UTC time and actor).
  */
-import { addMilliseconds } from 'date-fns';
+import { addMilliseconds } from 'date-fns/addMilliseconds';
 import type { Clock } from '../clock.ts';
 import type { RunbookConfig, SeverityConfig } from '../config/schema.ts';
 import type { Db, Queryable } from '../store/db.ts';

@@ -1,5 +1,5 @@
 /** Recorded flow runs on both backends: claims are leases, writes are fenced by the claim. */
-import { addSeconds } from 'date-fns';
+import { addSeconds } from 'date-fns/addSeconds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
 import { FLOW_MAX_ATTEMPTS, FlowClaimLostError, Flows } from '../../src/flows/recorded-flow.ts';

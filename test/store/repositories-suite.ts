@@ -3,7 +3,8 @@
  * (real Postgres in a throw-away schema, PGlite in memory) by postgres.test.ts and pglite.test.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { addMinutes, addSeconds } from 'date-fns';
+import { addMinutes } from 'date-fns/addMinutes';
+import { addSeconds } from 'date-fns/addSeconds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
 import type { Db } from '../../src/store/db.ts';

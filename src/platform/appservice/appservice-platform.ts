@@ -1,4 +1,6 @@
-import { addMilliseconds, differenceInMilliseconds, isBefore } from 'date-fns';
+import { addMilliseconds } from 'date-fns/addMilliseconds';
+import { differenceInMilliseconds } from 'date-fns/differenceInMilliseconds';
+import { isBefore } from 'date-fns/isBefore';
 import { type Clock, systemClock } from '../../clock.ts';
 import type { AppServicePlatformConfig, ServiceConfig } from '../../config/schema.ts';
 import { PlatformError } from '../errors.ts';

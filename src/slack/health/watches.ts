@@ -5,7 +5,7 @@
  * stops them and says so in their message.
  */
 import type { WebClient } from '@slack/web-api';
-import { addMilliseconds } from 'date-fns';
+import { addMilliseconds } from 'date-fns/addMilliseconds';
 import {
   watchAlreadyRunning,
   watchGaveUp,

@@ -2,7 +2,7 @@
  * The incident flows as Slack runs them: the domain action (one transaction, timeline recorded),
  * then the messages, headline and topic. Shared by slash commands and modal submissions.
  */
-import { addMilliseconds } from 'date-fns';
+import { addMilliseconds } from 'date-fns/addMilliseconds';
 import { archiveNotice, slackStepsFailed } from '../../../templates/incident.ts';
 import { CoordinationError } from '../../coordination/errors.ts';
 import { type ClaimedRun, FlowClaimLostError } from '../../flows/recorded-flow.ts';

@@ -1,6 +1,6 @@
 /** Incident messages from templates/incident.ts, escaped and within Slack's limits. */
 import type { Block, KnownBlock } from '@slack/types';
-import { differenceInMilliseconds } from 'date-fns';
+import { differenceInMilliseconds } from 'date-fns/differenceInMilliseconds';
 import {
   reopened,
   resolutionBody,

@@ -4,7 +4,7 @@
  * is the guard: it holds with Redis down, and a claim is one INSERT … ON CONFLICT, atomic across
  * replicas.
  */
-import { addMilliseconds } from 'date-fns';
+import { addMilliseconds } from 'date-fns/addMilliseconds';
 import { type Clock, systemClock } from '../../clock.ts';
 import type { Queryable } from '../db.ts';
 

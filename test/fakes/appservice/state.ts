@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { addMilliseconds, isBefore } from 'date-fns';
+import { addMilliseconds } from 'date-fns/addMilliseconds';
+import { isBefore } from 'date-fns/isBefore';
 
 /**
  * The App Service fake's model of one web app: a production slot and optional deployment slots,

@@ -1,6 +1,6 @@
 /** `/incident list`: one line per open incident (severity, age, commander), within Slack's limits. */
 import type { Block, KnownBlock } from '@slack/types';
-import { formatDistanceStrict } from 'date-fns';
+import { formatDistanceStrict } from 'date-fns/formatDistanceStrict';
 import { listEmpty } from '../../../../templates/incident.ts';
 import { STATUS_LABEL } from '../../../incidents/status.ts';
 import type { Incident } from '../../../store/repositories/incidents.ts';
