@@ -42,6 +42,8 @@ export const METHOD_TIERS: Readonly<Record<string, Tier>> = {
   'usergroups.list': 2,
   'usergroups.users.list': 2,
   'team.info': 3,
+  'files.getUploadURLExternal': 4,
+  'files.completeUploadExternal': 4,
 };
 
 export interface RateLimitOptions {

@@ -24,10 +24,19 @@ import type {
   WorkspaceInfo,
 } from './link.ts';
 import { type RateLimitOptions, TierLimiter } from './rate-tiers.ts';
-import { METHODS, type MethodContext, runMethod, SlackApiError, UNAUTHENTICATED_METHODS } from './web-api.ts';
+import {
+  MAX_UPLOAD_BYTES,
+  METHODS,
+  type MethodContext,
+  runMethod,
+  SlackApiError,
+  UNAUTHENTICATED_METHODS,
+  UPLOAD_PATH,
+} from './web-api.ts';
 import {
   compareTs,
   type ResponseUrlContext,
+  type SimFile,
   type SimMessage,
   type SimView,
   slackId,
@@ -91,7 +100,7 @@ export interface RecordedResponse {
 }
 
 export interface FaultSpec {
-  /** Web API method name, `response_url`, or `*` for any Web API method. */
+  /** Web API method name, `response_url`, `file_upload` (upload URLs), or `*` for any Web API method. */
   method: string;
   /** `ok:false` error to answer (default `ratelimited` for 429, `fatal_error` for other HTTP errors). */
   error?: string;
@@ -127,13 +136,13 @@ interface WaitOptions<T> {
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+async function readBody(req: IncomingMessage, max: number = MAX_BODY_BYTES): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
     size += buf.length;
-    if (size > MAX_BODY_BYTES) throw new SlackApiError('request_too_large');
+    if (size > max) throw new SlackApiError('request_too_large');
     chunks.push(buf);
   }
   return Buffer.concat(chunks);
@@ -165,7 +174,7 @@ function normalizeArgs(args: JsonObject): JsonObject {
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(args)) {
     if (key === 'token') continue;
-    if (['blocks', 'attachments', 'view', 'metadata'].includes(key) && typeof value === 'string') {
+    if (['blocks', 'attachments', 'view', 'metadata', 'files'].includes(key) && typeof value === 'string') {
       const parsed = tryParseJson(value);
       out[key] = parsed === undefined ? value : parsed;
     } else {
@@ -300,6 +309,19 @@ export class SlackSimulator implements LocalSimulatorApi {
   /** Views opened, oldest first. */
   get views(): SimView[] {
     return [...this.workspace.views.values()];
+  }
+
+  /**
+   * Files of the external upload flow, oldest first: `content` holds the bytes that reached the
+   * upload URL, `shares` where files.completeUploadExternal shared it (none: private to the uploader).
+   */
+  get files(): SimFile[] {
+    return [...this.workspace.files.values()];
+  }
+
+  /** A file's content as UTF-8 text (undefined before its bytes arrived). */
+  fileText(fileId: string): string | undefined {
+    return this.workspace.files.get(fileId)?.content?.toString('utf8');
   }
 
   /** Adds a message from a human (for history/replies scenarios). */
@@ -604,15 +626,18 @@ export class SlackSimulator implements LocalSimulatorApi {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.baseUrl);
+    const isUpload = url.pathname.startsWith(UPLOAD_PATH);
     let raw: Buffer;
     try {
-      raw = await readBody(req);
+      // An upload may carry a little more than the file: the multipart envelope.
+      raw = await readBody(req, isUpload ? MAX_UPLOAD_BYTES + 64 * 1024 : MAX_BODY_BYTES);
     } catch (error) {
       if (error instanceof SlackApiError) return sendJson(res, 413, { ok: false, error: error.error });
       throw error;
     }
     const path = url.pathname;
     if (path.startsWith('/api/')) return this.#handleApi(req, res, url, raw);
+    if (isUpload) return this.#handleUpload(req, res, path.slice(UPLOAD_PATH.length), raw);
     if (path.startsWith('/response/'))
       return this.#handleResponseUrl(req, res, path.slice('/response/'.length), raw);
     if (path.startsWith('/_sim/')) return this.#handleControl(req, res, url, raw);
@@ -722,10 +747,68 @@ export class SlackSimulator implements LocalSimulatorApi {
     const retryAfter = this.#tiers?.take(method);
     if (retryAfter !== undefined)
       return answer(429, { ok: false, error: 'ratelimited' }, false, { 'retry-after': String(retryAfter) });
-    const ctx: MethodContext = { ws: this.workspace, triggerTtlMs: this.#options.triggerTtlMs ?? 3000 };
+    const ctx: MethodContext = {
+      ws: this.workspace,
+      triggerTtlMs: this.#options.triggerTtlMs ?? 3000,
+      baseUrl: this.baseUrl,
+    };
     const { token: _token, ...methodArgs } = args;
     const response = runMethod(method, methodArgs, ctx);
     answer(200, response);
+  }
+
+  /**
+   * An upload URL from files.getUploadURLExternal: a POST of the file's bytes, raw or as the file
+   * part of a multipart form (`file`, or `body` as @slack/web-api sends it). Answers `OK - <length>`
+   * with 200 like Slack; a length other than the one announced is refused (400). Sending again
+   * before files.completeUploadExternal replaces the bytes (a client's retry).
+   */
+  async #handleUpload(req: IncomingMessage, res: ServerResponse, token: string, raw: Buffer): Promise<void> {
+    const sendText = (status: number, text: string) => {
+      res.writeHead(status, {
+        'content-type': 'text/plain; charset=utf-8',
+        'content-length': String(Buffer.byteLength(text)),
+      });
+      res.end(text);
+    };
+    const fault = this.#takeFault('file_upload', false);
+    if (fault) {
+      const status = fault.httpStatus ?? (fault.retryAfterSeconds !== undefined ? 429 : 500);
+      const headers: Record<string, string> = {};
+      if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
+      res.end(fault.error ?? 'upload failed');
+      return;
+    }
+    if (req.method !== 'POST') return sendText(405, 'Method Not Allowed');
+    const file = this.workspace.fileByUploadToken(decodeURIComponent(token));
+    if (!file || file.completed) return sendText(404, 'Not Found');
+    let bytes: Buffer = raw;
+    if (mediaType(req) === 'multipart/form-data') {
+      let part: File | undefined;
+      try {
+        const form = await new Request(`${this.baseUrl}${UPLOAD_PATH}`, {
+          method: 'POST',
+          headers: { 'content-type': String(req.headers['content-type']) },
+          body: new Uint8Array(raw),
+        }).formData();
+        for (const [, value] of form) {
+          if (typeof value !== 'string') {
+            part = value;
+            break;
+          }
+        }
+      } catch {
+        return sendText(400, 'invalid multipart form');
+      }
+      if (!part) return sendText(400, 'no file in the form');
+      bytes = Buffer.from(await part.arrayBuffer());
+    }
+    if (bytes.length !== file.length) {
+      return sendText(400, `length mismatch: ${file.length} bytes announced, ${bytes.length} sent`);
+    }
+    file.content = bytes;
+    sendText(200, `OK - ${bytes.length}`);
   }
 
   async #handleResponseUrl(
@@ -902,6 +985,14 @@ export class SlackSimulator implements LocalSimulatorApi {
         });
       case 'POST /_sim/response-url':
         return sendJson(res, 200, { ok: true, response_url: this.responseUrl(contextSchema.parse(body)) });
+      case 'GET /_sim/files':
+        return sendJson(res, 200, {
+          files: this.files.map((f) => ({
+            ...this.workspace.fileJson(f),
+            completed: f.completed,
+            content_base64: f.content?.toString('base64') ?? null,
+          })),
+        });
       case 'GET /_sim/workspace':
         return sendJson(res, 200, this.workspaceInfo());
       case 'GET /_sim/message':

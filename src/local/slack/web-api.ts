@@ -9,6 +9,7 @@ import { asArray, asRecord, asString, cloneJson, isRecord, type JsonObject, tryP
 import {
   compareTs,
   type SimChannel,
+  type SimFile,
   type SimMessage,
   type SimView,
   slackId,
@@ -31,6 +32,8 @@ export interface MethodContext {
   ws: Workspace;
   /** Max age of a trigger_id in ms (Slack: 3 s). */
   triggerTtlMs: number;
+  /** Where the simulator listens (`http://127.0.0.1:PORT`): upload URLs point there. */
+  baseUrl: string;
 }
 
 export type MethodHandler = (args: JsonObject, ctx: MethodContext) => JsonObject;
@@ -882,6 +885,140 @@ const teamInfo: MethodHandler = (_args, { ws }) => ({
   team: { id: ws.team.id, name: ws.team.name, domain: ws.team.domain, email_domain: 'example.com' },
 });
 
+// ---------------------------------------------------------------------------
+// files.* (the external upload flow: getUploadURLExternal, POST the bytes, completeUploadExternal)
+// ---------------------------------------------------------------------------
+
+/** The largest file the simulator takes (Slack: 1 GB; the simulator keeps files in memory). */
+export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
+/** The upload URL's path; the rest of it is the file's upload token. */
+export const UPLOAD_PATH = '/upload/v1/';
+
+const getUploadUrlSchema = z.object({
+  filename: zText.optional(),
+  length: zInt.optional(),
+  alt_txt: zText.optional(),
+  // What @slack/web-api's filesUploadV2 sends for alt_txt.
+  alt_text: zText.optional(),
+  snippet_type: zText.optional(),
+});
+
+const filesGetUploadURLExternal: MethodHandler = (args, ctx) => {
+  const a = parseArgs(getUploadUrlSchema, args);
+  const errors: string[] = [];
+  if (a.filename === undefined || a.filename.trim() === '')
+    errors.push('[ERROR] missing required field: filename [json-pointer:/filename]');
+  if (a.length === undefined) errors.push('[ERROR] missing required field: length [json-pointer:/length]');
+  else if (a.length < 1) errors.push('[ERROR] must be at least 1 [json-pointer:/length]');
+  if (errors.length > 0) throw invalidArguments(errors);
+  const altTxt = a.alt_txt ?? a.alt_text;
+  if (altTxt !== undefined && altTxt.length > 1000) throw new SlackApiError('alt_txt_too_large');
+  const length = a.length ?? 0;
+  if (length > MAX_UPLOAD_BYTES) throw new SlackApiError('file_upload_size_restricted');
+  const file = ctx.ws.addFile({
+    name: a.filename ?? '',
+    length,
+    altTxt,
+    snippetType: a.snippet_type,
+  });
+  return {
+    ok: true,
+    upload_url: `${ctx.baseUrl}${UPLOAD_PATH}${file.uploadToken}`,
+    file_id: file.id,
+  };
+};
+
+const completeUploadSchema = z.object({
+  channel_id: zText.optional(),
+  channels: zText.optional(),
+  initial_comment: zText.optional(),
+  thread_ts: zText.optional(),
+});
+
+const completeFileEntry = z.object({ id: z.string().min(1), title: zText.optional() });
+
+/** Slack's limit of channels in one files.completeUploadExternal. */
+const MAX_SHARE_CHANNELS = 100;
+
+const filesCompleteUploadExternal: MethodHandler = (args, ctx) => {
+  const a = parseArgs(completeUploadSchema, args);
+  const rawFiles = jsonArg(args.files, 'invalid_arguments');
+  if (rawFiles === undefined) throw invalidArguments(['[ERROR] missing required field: files']);
+  const entries = z.array(completeFileEntry).min(1).safeParse(rawFiles);
+  if (!entries.success) {
+    throw invalidArguments([
+      '[ERROR] must be a non-empty array of {id, title} objects [json-pointer:/files]',
+    ]);
+  }
+  // Everything is checked before anything changes: a refused call shares nothing.
+  const files: { file: SimFile; title: string | undefined }[] = [];
+  for (const entry of entries.data) {
+    const file = ctx.ws.files.get(entry.id);
+    // Unknown, never uploaded (no bytes reached the upload URL), or completed already (once only).
+    if (!file || file.content === undefined || file.completed) throw new SlackApiError('file_not_found');
+    files.push({ file, title: entry.title });
+  }
+  const refs = [
+    ...new Set(
+      [a.channel_id, ...(a.channels ?? '').split(',')]
+        .map((ref) => ref?.trim() ?? '')
+        .filter((ref) => ref !== ''),
+    ),
+  ];
+  if (refs.length > MAX_SHARE_CHANNELS) throw new SlackApiError('channels_limit_exceeded');
+  if (a.thread_ts && refs.length !== 1) {
+    throw invalidArguments(['[ERROR] thread_ts needs exactly one channel [json-pointer:/thread_ts]']);
+  }
+  const text = a.initial_comment ?? '';
+  if (text.length > MAX_MESSAGE_TEXT) throw new SlackApiError('msg_too_long');
+  const targets = refs.map((ref) => {
+    const channel = visibleChannel(ctx, ref);
+    if (channel.isArchived) throw new SlackApiError('is_archived');
+    requireMember(ctx, channel);
+    let threadTs: string | undefined;
+    if (a.thread_ts) {
+      const parent = ctx.ws.findMessage(channel.id, a.thread_ts);
+      if (!parent) throw new SlackApiError('thread_not_found');
+      threadTs = parent.threadTs ?? parent.ts;
+    }
+    return { channel, threadTs };
+  });
+
+  for (const { file, title } of files) {
+    file.completed = true;
+    if (title !== undefined && title.trim() !== '') file.title = title;
+  }
+  const ids = files.map(({ file }) => file.id);
+  for (const { channel, threadTs } of targets) {
+    if (threadTs) {
+      const root = ctx.ws.findMessage(channel.id, threadTs);
+      if (root) root.threadTs = root.ts;
+    }
+    const message: SimMessage = {
+      channel: channel.id,
+      ts: ctx.ws.nextTs(),
+      text,
+      blocks: undefined,
+      attachments: undefined,
+      metadata: undefined,
+      user: ctx.ws.bot.userId,
+      botId: ctx.ws.bot.botId,
+      appId: ctx.ws.bot.appId,
+      subtype: undefined,
+      threadTs,
+      replyBroadcast: false,
+      edited: undefined,
+      reactions: [],
+      pinned: false,
+      deleted: false,
+      files: ids,
+    };
+    ctx.ws.messages.push(message);
+    for (const { file } of files) file.shares.push({ channel: channel.id, ts: message.ts, threadTs });
+  }
+  return { ok: true, files: files.map(({ file }) => ctx.ws.fileJson(file)) };
+};
+
 /** Methods that answer without a token. */
 export const UNAUTHENTICATED_METHODS = new Set(['api.test']);
 
@@ -917,6 +1054,8 @@ export const METHODS: Record<string, MethodHandler> = {
   'usergroups.list': usergroupsList,
   'usergroups.users.list': usergroupsUsersList,
   'team.info': teamInfo,
+  'files.getUploadURLExternal': filesGetUploadURLExternal,
+  'files.completeUploadExternal': filesCompleteUploadExternal,
 };
 
 /** Runs a method; never throws (internal errors answer `fatal_error`). */

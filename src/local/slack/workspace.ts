@@ -110,6 +110,31 @@ export interface SimMessage {
   reactions: SimReaction[];
   pinned: boolean;
   deleted: boolean;
+  /** Ids of the files shared with this message (files.completeUploadExternal). */
+  files?: string[] | undefined;
+}
+
+/** A file of the external upload flow: files.getUploadURLExternal, the upload URL, files.completeUploadExternal. */
+export interface SimFile {
+  id: string;
+  /** The secret part of its upload URL. */
+  uploadToken: string;
+  name: string;
+  title: string;
+  /** Bytes announced to files.getUploadURLExternal; the upload must send exactly these many. */
+  length: number;
+  altTxt: string | undefined;
+  snippetType: string | undefined;
+  /** Who uploaded it (the bot). */
+  user: string;
+  /** Epoch seconds. */
+  created: number;
+  /** The bytes posted to the upload URL; undefined until then. */
+  content: Buffer | undefined;
+  /** files.completeUploadExternal was called (once only). */
+  completed: boolean;
+  /** Where it was shared: none means private to the uploader. */
+  shares: { channel: string; ts: string; threadTs: string | undefined }[];
 }
 
 export interface SimEphemeral {
@@ -291,6 +316,8 @@ export class Workspace {
   views = new Map<string, SimView>();
   triggers = new Map<string, SimTrigger>();
   responseUrls = new Map<string, SimResponseUrl>();
+  /** Files by id, in upload order. */
+  files = new Map<string, SimFile>();
   #lastTsMicros = 0;
   readonly #options: WorkspaceOptions;
 
@@ -329,6 +356,7 @@ export class Workspace {
     this.views.clear();
     this.triggers.clear();
     this.responseUrls.clear();
+    this.files.clear();
     for (const input of this.#options.users ?? DEFAULT_USERS) this.users.set(input.id, toUser(input));
     const botUser = toUser({
       id: this.bot.userId,
@@ -502,6 +530,110 @@ export class Workspace {
       }));
     }
     if (message.pinned) out.pinned_to = [message.channel];
+    if (message.files && message.files.length > 0) {
+      out.files = message.files.flatMap((id) => {
+        const file = this.files.get(id);
+        return file ? [this.fileJson(file)] : [];
+      });
+      out.upload = true;
+      out.display_as_bot = false;
+    }
+    return out;
+  }
+
+  /** Starts an upload (files.getUploadURLExternal): the file exists, private, without content. */
+  addFile(input: {
+    name: string;
+    length: number;
+    altTxt?: string | undefined;
+    snippetType?: string | undefined;
+  }): SimFile {
+    const file: SimFile = {
+      id: slackId('F'),
+      uploadToken: randomBytes(24).toString('base64url'),
+      name: input.name,
+      title: input.name,
+      length: input.length,
+      altTxt: input.altTxt,
+      snippetType: input.snippetType,
+      user: this.bot.userId,
+      created: this.nowSec(),
+      content: undefined,
+      completed: false,
+      shares: [],
+    };
+    this.files.set(file.id, file);
+    return file;
+  }
+
+  fileByUploadToken(token: string): SimFile | undefined {
+    for (const file of this.files.values()) if (file.uploadToken === token) return file;
+    return undefined;
+  }
+
+  /** The file object as the Web API returns it (files.completeUploadExternal, a message's `files`). */
+  fileJson(file: SimFile): JsonObject {
+    const kind = fileKind(file.name, file.snippetType);
+    const shares: { public: JsonObject; private: JsonObject } = { public: {}, private: {} };
+    const channels: string[] = [];
+    const groups: string[] = [];
+    const ims: string[] = [];
+    for (const share of file.shares) {
+      const channel = this.channels.get(share.channel);
+      if (!channel) continue;
+      const isPublic = !channel.isPrivate && !channel.isIm;
+      (isPublic ? channels : channel.isIm ? ims : groups).push(channel.id);
+      const bucket = isPublic ? shares.public : shares.private;
+      const list = Array.isArray(bucket[channel.id]) ? (bucket[channel.id] as JsonObject[]) : [];
+      list.push({
+        reply_users: [],
+        reply_users_count: 0,
+        reply_count: 0,
+        ts: share.ts,
+        ...(share.threadTs ? { thread_ts: share.threadTs } : {}),
+        channel_name: channel.isIm ? channel.imUser : channel.name,
+        team_id: this.team.id,
+        share_user_id: file.user,
+        source: 'UNKNOWN',
+      });
+      bucket[channel.id] = list;
+    }
+    const path = `${this.team.id}-${file.id}/${encodeURIComponent(file.name)}`;
+    const out: JsonObject = {
+      id: file.id,
+      created: file.created,
+      timestamp: file.created,
+      name: file.name,
+      title: file.title,
+      mimetype: kind.mimetype,
+      filetype: kind.filetype,
+      pretty_type: kind.prettyType,
+      user: file.user,
+      user_team: this.team.id,
+      editable: kind.editable,
+      size: file.content?.length ?? file.length,
+      mode: kind.editable ? 'snippet' : 'hosted',
+      is_external: false,
+      external_type: '',
+      is_public: channels.length > 0,
+      public_url_shared: false,
+      display_as_bot: false,
+      username: '',
+      url_private: `https://files.slack.com/files-pri/${path}`,
+      url_private_download: `https://files.slack.com/files-pri/${this.team.id}-${file.id}/download/${encodeURIComponent(file.name)}`,
+      permalink: `https://${this.team.domain}.slack.com/files/${file.user}/${file.id}/${encodeURIComponent(file.name)}`,
+      permalink_public: `https://slack-files.com/${this.team.id}-${file.id}`,
+      comments_count: 0,
+      is_starred: false,
+      shares: file.shares.length > 0 ? shares : {},
+      channels,
+      groups,
+      ims,
+      has_more_shares: false,
+      has_rich_preview: false,
+      file_access: 'visible',
+    };
+    if (file.altTxt !== undefined) out.alt_txt = file.altTxt;
     return out;
   }
 
@@ -571,4 +703,38 @@ export class Workspace {
       updated: 1_700_000_000,
     };
   }
+}
+
+const FILE_KINDS: Record<
+  string,
+  { mimetype: string; filetype: string; prettyType: string; editable: boolean }
+> = {
+  csv: { mimetype: 'text/csv', filetype: 'csv', prettyType: 'CSV', editable: false },
+  txt: { mimetype: 'text/plain', filetype: 'text', prettyType: 'Plain Text', editable: true },
+  md: { mimetype: 'text/plain', filetype: 'markdown', prettyType: 'Markdown (raw)', editable: true },
+  json: { mimetype: 'application/json', filetype: 'json', prettyType: 'JSON', editable: true },
+  png: { mimetype: 'image/png', filetype: 'png', prettyType: 'PNG', editable: false },
+  pdf: { mimetype: 'application/pdf', filetype: 'pdf', prettyType: 'PDF', editable: false },
+};
+
+/** Slack's type of a file, from its name (or the snippet_type given for it). */
+function fileKind(name: string, snippetType: string | undefined) {
+  const extension = /\.([A-Za-z0-9]+)$/.exec(name)?.[1]?.toLowerCase() ?? '';
+  const known = FILE_KINDS[extension];
+  if (snippetType) {
+    return {
+      mimetype: known?.mimetype ?? 'text/plain',
+      filetype: snippetType,
+      prettyType: snippetType,
+      editable: true,
+    };
+  }
+  return (
+    known ?? {
+      mimetype: 'application/octet-stream',
+      filetype: 'binary',
+      prettyType: 'Binary',
+      editable: false,
+    }
+  );
 }
