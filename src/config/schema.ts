@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema } from './duration.ts';
+import { durationSchema, YEAR_MS } from './duration.ts';
 import { secretHeadersSchema, secretUrlSchema } from './secrets.ts';
 
 /**
@@ -391,6 +391,17 @@ export const configSchema = z.strictObject({
   approvals: byKeyOverDefaults(z.record(z.string(), approvalRuleSchema), DEFAULT_APPROVALS, 'fields'),
   deploy: deployPolicySchema.prefault({}),
   escalation: z.strictObject({ levels: z.array(escalationLevelSchema).default([]) }).prefault({}),
+  audit: z
+    .strictObject({
+      /**
+       * How long audit records are kept (the runbook: 7 years); older ones are deleted daily. At
+       * least a day, so that a slip such as `7m` for `7y` cannot empty the log.
+       */
+      retention: durationSchema
+        .default(7 * YEAR_MS)
+        .refine((ms) => ms >= 86_400_000, 'keep audit records at least a day (the runbook: 7y)'),
+    })
+    .prefault({}),
 });
 
 export type RunbookConfig = z.output<typeof configSchema>;

@@ -583,6 +583,89 @@ export function describeRepositories(name: string, openDbForTest: () => Promise<
           /append-only/,
         );
       });
+
+      it('filters by time, pages by offset or keyset, and counts', async () => {
+        const service = unique('svc');
+        const at = (minutes: number) => addMinutes(START, minutes);
+        for (const minute of [0, 10, 20, 30]) {
+          await repos.audit.append({
+            actor: `U${minute}`,
+            action: 'deploy.restart',
+            service,
+            outcome: 'succeeded',
+            at: at(minute),
+          });
+        }
+        const actors = (records: { actor: string }[]) => records.map((r) => r.actor);
+        expect(actors(await repos.audit.list({ service, since: at(10) }))).toEqual(['U30', 'U20', 'U10']);
+        expect(await repos.audit.count({ service, since: at(10) })).toBe(3);
+        expect(await repos.audit.count({ service })).toBe(4);
+        expect(actors(await repos.audit.list({ service, limit: 2, offset: 1 }))).toEqual(['U20', 'U10']);
+        const [newest] = await repos.audit.list({ service, limit: 1 });
+        expect(
+          actors(await repos.audit.list({ service, before: { at: newest!.at, id: newest!.id }, limit: 2 })),
+        ).toEqual(['U20', 'U10']);
+      });
+
+      it('prunes only records past the cutoff; every other DELETE, UPDATE and TRUNCATE stays refused', async () => {
+        const service = unique('svc');
+        const old = await repos.audit.append({
+          actor: 'U_OLD',
+          action: 'deploy.rollback',
+          service,
+          outcome: 'succeeded',
+          at: new Date('2012-01-01T00:00:00Z'),
+        });
+        await repos.audit.append({
+          actor: 'U_OLD2',
+          action: 'deploy.rollback',
+          service,
+          outcome: 'failed',
+          at: new Date('2012-06-01T00:00:00Z'),
+        });
+        const recent = await repos.audit.append({
+          actor: 'U_NEW',
+          action: 'deploy.rollback',
+          service,
+          outcome: 'succeeded',
+          at: new Date('2019-06-01T00:00:00Z'),
+        });
+        // A plain DELETE of a record past any retention is refused too: only the prune deletes.
+        await expect(t.db.query('DELETE FROM audit_records WHERE id = $1', [old.id])).rejects.toThrow(
+          /append-only/,
+        );
+        await expect(t.db.query('TRUNCATE audit_records')).rejects.toThrow(/append-only/);
+
+        const cutoff = new Date('2015-01-01T00:00:00Z');
+        expect(await repos.audit.prune(cutoff, 1)).toBe(1);
+        expect(await repos.audit.prune(cutoff)).toBe(1);
+        expect(await repos.audit.prune(cutoff)).toBe(0);
+        expect((await repos.audit.list({ service })).map((r) => r.actor)).toEqual(['U_NEW']);
+
+        // Within the prune's own transaction, nothing else can be deleted or changed afterwards.
+        const after = await t.db
+          .transaction(async (tx) => {
+            await repositories(tx, clock).audit.prune(cutoff);
+            await tx.query('DELETE FROM audit_records WHERE id = $1', [recent.id]);
+          })
+          .catch((e) => e);
+        expect(after).toBeInstanceOf(Error);
+        expect(String(after.message)).toMatch(/append-only/);
+        await expect(
+          t.db.query("UPDATE audit_records SET outcome = 'failed' WHERE id = $1", [recent.id]),
+        ).rejects.toThrow(/append-only/);
+        // A cutoff set by hand does not let a record within it go.
+        const inside = await t.db
+          .transaction(async (tx) => {
+            await tx.query(
+              "SELECT set_config('runbook.audit_retention_cutoff', '2015-01-01T00:00:00Z', true)",
+            );
+            await tx.query('DELETE FROM audit_records WHERE id = $1', [recent.id]);
+          })
+          .catch((e) => e);
+        expect(String(inside.message)).toMatch(/within its retention/);
+        expect((await repos.audit.list({ service })).map((r) => r.actor)).toEqual(['U_NEW']);
+      });
     });
 
     describe('operations', () => {

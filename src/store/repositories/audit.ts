@@ -1,8 +1,12 @@
-/** The audit log: append-only (a trigger refuses UPDATE, DELETE and TRUNCATE). */
+/**
+ * The audit log: append-only (triggers refuse UPDATE and TRUNCATE, and DELETE except of records past
+ * their retention by prune_audit_records, migration 006).
+ */
 import { z } from 'zod';
 import { type Clock, systemClock } from '../../clock.ts';
 import type { Queryable } from '../db.ts';
 import {
+  checkOffset,
   clampLimit,
   date,
   integer,
@@ -53,10 +57,19 @@ export interface AppendAuditInput {
   at?: Date;
 }
 
-export interface ListAuditOptions {
+export interface AuditFilter {
   service?: string;
   incidentNumber?: number;
   operationId?: string;
+  /** Only records at or after this time. */
+  since?: Date;
+}
+
+export interface ListAuditOptions extends AuditFilter {
+  /** Records after this many (newest first). */
+  offset?: number;
+  /** Keyset paging: only records older than this one (newest first), for reading long runs. */
+  before?: { at: Date; id: number };
   /** Default 50, at most 1000. */
   limit?: number;
 }
@@ -122,28 +135,65 @@ export class AuditRepository {
     return toAudit(rows[0]);
   }
 
-  /** Newest first, optionally for one service, incident or operation. */
+  /** Newest first, optionally for one service, incident or operation, since a time. */
   async list(options: ListAuditOptions = {}): Promise<AuditRecord[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (options.service !== undefined) {
-      params.push(options.service);
-      where.push(`service = $${params.length}`);
-    }
-    if (options.incidentNumber !== undefined) {
-      params.push(options.incidentNumber);
-      where.push(`incident_number = $${params.length}`);
-    }
-    if (options.operationId !== undefined) {
-      params.push(options.operationId);
-      where.push(`operation_id = $${params.length}::uuid`);
+    const { where, params } = filterClause(options);
+    if (options.before !== undefined) {
+      params.push(options.before.at, options.before.id);
+      where.push(`(at, id) < ($${params.length - 1}::timestamptz, $${params.length}::bigint)`);
     }
     params.push(clampLimit(options.limit, 50));
+    const limit = params.length;
+    params.push(checkOffset(options.offset));
     const { rows } = await this.#q.query(
       `SELECT * FROM audit_records ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY at DESC, id DESC LIMIT $${params.length}`,
+       ORDER BY at DESC, id DESC LIMIT $${limit} OFFSET $${params.length}`,
       params,
     );
     return rows.map(toAudit);
   }
+
+  /** How many records match. */
+  async count(filter: AuditFilter = {}): Promise<number> {
+    const { where, params } = filterClause(filter);
+    const { rows } = await this.#q.query<{ count: number | string }>(
+      `SELECT count(*)::int AS count FROM audit_records ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`,
+      params,
+    );
+    return Number(rows[0]?.count ?? 0);
+  }
+
+  /**
+   * Deletes up to `batchSize` of the oldest records older than `cutoff` (the only DELETE the
+   * append-only triggers let through) and returns how many went.
+   */
+  async prune(cutoff: Date, batchSize = 10_000): Promise<number> {
+    const { rows } = await this.#q.query<{ deleted: number | null }>(
+      'SELECT prune_audit_records($1::timestamptz, $2::int) AS deleted',
+      [cutoff, clampLimit(batchSize, 10_000, 100_000)],
+    );
+    return Number(rows[0]?.deleted ?? 0);
+  }
+}
+
+function filterClause(filter: AuditFilter): { where: string[]; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.service !== undefined) {
+    params.push(filter.service);
+    where.push(`service = $${params.length}`);
+  }
+  if (filter.incidentNumber !== undefined) {
+    params.push(filter.incidentNumber);
+    where.push(`incident_number = $${params.length}`);
+  }
+  if (filter.operationId !== undefined) {
+    params.push(filter.operationId);
+    where.push(`operation_id = $${params.length}::uuid`);
+  }
+  if (filter.since !== undefined) {
+    params.push(filter.since);
+    where.push(`at >= $${params.length}`);
+  }
+  return { where, params };
 }
