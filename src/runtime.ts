@@ -7,6 +7,7 @@ import { loadConfigFile } from './config/load.ts';
 import type { Coordination } from './coordination/coordination.ts';
 import { openCoordination } from './coordination/open.ts';
 import { startTimerLoop } from './coordination/timer-loop.ts';
+import { startAuditRetention } from './deploy/audit-retention.ts';
 import { type Env, isLocalMode, parseEnv } from './env.ts';
 import { Flows } from './flows/recorded-flow.ts';
 import { HealthService } from './health/service.ts';
@@ -159,6 +160,15 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       logger: logger.child({ component: 'incident-setup-recovery' }),
     });
     cleanup.unshift(async () => recovery.stop());
+    // Audit records past audit.retention are deleted now and daily (one replica at a time).
+    const auditRetention = startAuditRetention({
+      db,
+      clock,
+      logger,
+      inFlight: services.inFlight,
+      retentionMs: config.audit.retention,
+    });
+    cleanup.unshift(async () => auditRetention.stop());
     let metricsPort: number | undefined;
     if (env.METRICS_PORT !== undefined) {
       const metricsServer = await startMetricsServer(services, env.METRICS_PORT);

@@ -1,5 +1,6 @@
 import type { SlashCommandSpec } from '../../src/slack/kit/command.ts';
 import { help } from '../help.ts';
+import { deployAudit } from './audit.ts';
 import { deployHealth } from './health.ts';
 import { deployStatus } from './status.ts';
 
@@ -8,5 +9,5 @@ export const deployCommand: SlashCommandSpec = {
   command: '/deploy',
   description:
     'Check health and run deploy operations on services (status, history, rollback, restart, scale, maintenance).',
-  subcommands: [help, deployHealth, deployStatus],
+  subcommands: [help, deployHealth, deployStatus, deployAudit],
 };
