@@ -282,6 +282,17 @@ export function formatCall(call: ActivityCall, names: Names, render: RenderOptio
       return `── pinned ${str(args.timestamp)} in ${channelLabel(args.channel, names)}`;
     case 'reactions.add':
       return `── reacted :${str(args.name)}: to ${str(args.timestamp)} in ${channelLabel(args.channel, names)}`;
+    case 'files.completeUploadExternal': {
+      const files = z.array(recordSchema).safeParse(response.files);
+      const listed = (files.success ? files.data : [])
+        .map((f) => `"${str(f.name) ?? '?'}" (${String(f.size ?? '?')} bytes, ${str(f.id) ?? '?'})`)
+        .join(', ');
+      const where = str(args.channel_id) ?? str(args.channels);
+      const comment = str(args.initial_comment);
+      return `── file ${listed} ${where ? `shared in ${channelLabel(where, names)}${thread}` : 'uploaded, private'} · content: GET /_sim/files${
+        comment ? `\n${indent(renderSlackMessage({ text: comment }, render))}` : ''
+      }`;
+    }
     default: {
       const summary = Object.entries(args)
         .filter(([, v]) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')

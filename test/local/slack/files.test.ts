@@ -4,6 +4,7 @@
  */
 import { type Logger, LogLevel, WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { formatCall, namesFrom } from '../../../src/local/cli.ts';
 import { type SlackSimulator, startSlackSimulator } from '../../../src/local/slack/server.ts';
 
 let sim: SlackSimulator;
@@ -104,6 +105,14 @@ describe('Slack simulator: external file uploads', () => {
       ],
     });
 
+    // `npm run slack` shows the shared file.
+    const names = namesFrom(sim.workspaceInfo());
+    expect(complete && formatCall(complete, names)).toMatch(
+      new RegExp(
+        `^── file "audit\\.csv" \\(${Buffer.byteLength(content)} bytes, F\\w+\\) shared in ${dm} · content: GET /_sim/files\n\\s+Your export`,
+      ),
+    );
+
     const [message] = sim.messagesIn(dm);
     expect(message).toMatchObject({ text: 'Your export', files: [file?.id] });
     const history = await web.conversations.history({ channel: dm });
@@ -122,6 +131,13 @@ describe('Slack simulator: external file uploads', () => {
     expect(file).toMatchObject({ completed: true, shares: [], user: 'U_RUNBOOK' });
     expect(sim.fileText(file?.id ?? '')).toBe('secret');
     expect(sim.workspace.messages.length).toBe(before);
+    // Other processes (`npm run slack`) read files over the control endpoint.
+    const listed = (await (await fetch(`${sim.baseUrl}/_sim/files`)).json()) as {
+      files: { id: string; completed: boolean; content_base64: string }[];
+    };
+    expect(
+      listed.files.map((f) => [f.id, f.completed, Buffer.from(f.content_base64, 'base64').toString()]),
+    ).toEqual([[file?.id, true, 'secret']]);
     expect(sim.lastCall('files.completeUploadExternal')?.response).toMatchObject({
       files: [expect.objectContaining({ channels: [], groups: [], ims: [], is_public: false })],
     });
