@@ -16,7 +16,7 @@ import { createLogger } from '../../src/logger.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { AuditRepository } from '../../src/store/repositories/audit.ts';
 import { startTestBot, type TestBot } from '../helpers/bot.ts';
-import { openPostgresForTest, type TestDatabase } from '../store/databases.ts';
+import { openPgliteForTest, openPostgresForTest, type TestDatabase } from '../store/databases.ts';
 
 const SEVEN_YEARS = 7 * YEAR_MS;
 const silent = createLogger({
@@ -98,6 +98,31 @@ describe('AuditLog.prune on Postgres', () => {
     ]);
     expect(outcomes.reduce((sum, o) => sum + o.deleted, 0)).toBe(31);
     expect(await repo.count({ service: 'svc' })).toBe(3);
+  });
+});
+
+describe('AuditLog.prune on PGlite (local mode)', () => {
+  it('deletes the records past the retention under the same lock', async () => {
+    const t = await openPgliteForTest();
+    try {
+      await migrate(t.db);
+      const clock = new ManualClock('2026-06-01T00:00:00Z');
+      const repo = new AuditRepository(t.db, clock);
+      const cutoff = subMilliseconds(clock.now(), SEVEN_YEARS);
+      for (const [actor, at] of [
+        ['past', subDays(cutoff, 2)],
+        ['kept', addDays(cutoff, 1)],
+      ] as const) {
+        await repo.append({ actor, action: 'deploy.restart', outcome: 'succeeded', at });
+      }
+      expect(await new AuditLog({ db: t.db, clock, logger: silent }).prune(SEVEN_YEARS)).toMatchObject({
+        kind: 'pruned',
+        deleted: 1,
+      });
+      expect((await repo.list()).map((r) => r.actor)).toEqual(['kept']);
+    } finally {
+      await t.dispose();
+    }
   });
 });
 
