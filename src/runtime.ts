@@ -6,26 +6,27 @@ import { type Clock, systemClock } from './clock.ts';
 import { loadConfigFile } from './config/load.ts';
 import type { Coordination } from './coordination/coordination.ts';
 import { openCoordination } from './coordination/open.ts';
-import { startTimerLoop } from './coordination/timer-loop.ts';
+import { bindTimerHandlers, startTimerLoop } from './coordination/timer-loop.ts';
 import { type Env, isLocalMode, parseEnv } from './env.ts';
 import { Flows } from './flows/recorded-flow.ts';
 import { HealthService } from './health/service.ts';
 import { startMetricsServer } from './http/routes.ts';
 import { InFlight } from './in-flight.ts';
+import { INCIDENT_TIMERS } from './incidents/archive.ts';
+import { IncidentService } from './incidents/incident-service.ts';
 import { type SlackSimulator, startSlackSimulator } from './local/slack/server.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { PlatformRegistry } from './platform/factory.ts';
 import type { Services } from './services.ts';
 import { HealthWatches } from './slack/health/watches.ts';
-import { archiveTimerHandler } from './slack/incidents/archive.ts';
-import { ARCHIVE_TIMER_KIND } from './slack/incidents/flows.ts';
+import { slackIncidentNotifier } from './slack/incidents/notifier.ts';
 import { startSetupRecovery } from './slack/incidents/setup-recovery.ts';
 import { SlackRateLimiter } from './slack/kit/rate-limit.ts';
 import type { Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { openDb } from './store/open.ts';
-import { repositories } from './store/repositories/index.ts';
+import { incidentStore, repositories } from './store/repositories/index.ts';
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -130,6 +131,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       db,
       coordination,
       repos: repositories(db, clock),
+      incidents: new IncidentService({
+        store: incidentStore(db, clock),
+        clock,
+        config,
+        timers: coordination,
+        logger,
+      }),
       health: new HealthService({
         config,
         clock,
@@ -171,7 +179,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       intervalMs: TIMER_POLL_MS,
       logger,
       handlers: {
-        [ARCHIVE_TIMER_KIND]: archiveTimerHandler({ client: bot.app.client, services, logger }),
+        ...bindTimerHandlers(INCIDENT_TIMERS, {
+          incidents: services.incidents,
+          notifier: slackIncidentNotifier(bot.app.client),
+          logger,
+        }),
       },
     });
     cleanup.unshift(() => timers.stop());

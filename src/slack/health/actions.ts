@@ -1,9 +1,9 @@
 /** Buttons of health answers ("Post to channel", "Watch until healthy") and the incident headline's "Run health check". */
 import type { App, BlockButtonAction, RespondFn } from '@slack/bolt';
 import { recheckedFor, sharedBy, watchPostedPrivately } from '../../../templates/health.ts';
+import { incidentId, parseIncidentId } from '../../incidents/incident.ts';
 import type { Logger } from '../../logger.ts';
 import type { Services } from '../../services.ts';
-import { incidentId, parseIncidentId } from '../../store/repositories/incidents.ts';
 import { runIncidentHealthCheck } from '../incidents/health.ts';
 import type { Reply } from '../kit/command.ts';
 import { UserInputError } from '../kit/errors.ts';

@@ -5,10 +5,10 @@
 
 import { Blocks, Elements, Message } from 'slack-block-builder';
 import { z } from 'zod';
+import type { Incident } from '../../../incidents/incident.ts';
+import { incidentId } from '../../../incidents/incident.ts';
+import type { TimelineEvent, TimelineKind } from '../../../incidents/timeline.ts';
 import { pinnedMessageData, TIMELINE_KIND_LABELS } from '../../../incidents/timeline-export.ts';
-import type { Incident } from '../../../store/repositories/incidents.ts';
-import { incidentId } from '../../../store/repositories/incidents.ts';
-import type { TimelineEvent, TimelineKind } from '../../../store/repositories/timeline.ts';
 import type { Reply } from '../../kit/command.ts';
 import { escapeMrkdwn, slackDate, truncate } from '../../kit/escape.ts';
 import { packLines } from '../../kit/pack-lines.ts';
