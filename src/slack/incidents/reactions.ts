@@ -8,7 +8,6 @@ import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { incidentId } from '../../incidents/incident.ts';
-import { pinSourceKey } from '../../incidents/timeline.ts';
 import type { Logger } from '../../logger.ts';
 import type { Services } from '../../services.ts';
 import { claimOnce, releaseClaim } from '../kit/once.ts';
