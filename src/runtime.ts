@@ -10,6 +10,7 @@ import { bindTimerHandlers, startTimerLoop } from './coordination/timer-loop.ts'
 import { type Env, isLocalMode, parseEnv } from './env.ts';
 import { Flows } from './flows/recorded-flow.ts';
 import { HealthService } from './health/service.ts';
+import { HealthWatches } from './health/watches.ts';
 import { startMetricsServer } from './http/routes.ts';
 import { InFlight } from './in-flight.ts';
 import { INCIDENT_TIMERS } from './incidents/archive.ts';
@@ -19,7 +20,6 @@ import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { PlatformRegistry } from './platform/factory.ts';
 import type { Services } from './services.ts';
-import { HealthWatches } from './slack/health/watches.ts';
 import { slackIncidentNotifier } from './slack/incidents/notifier.ts';
 import { startSetupRecovery } from './slack/incidents/setup-recovery.ts';
 import { SlackRateLimiter } from './slack/kit/rate-limit.ts';
@@ -122,6 +122,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     cleanup.unshift(() => coordination.close());
 
     const metrics = createMetrics();
+    const health = new HealthService({
+      config,
+      clock,
+      logger,
+      env: options.env ?? process.env,
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+    });
     const services: Services = {
       env,
       config,
@@ -138,14 +145,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         timers: coordination,
         logger,
       }),
-      health: new HealthService({
-        config,
-        clock,
-        logger,
-        env: options.env ?? process.env,
-        ...(options.sleep ? { sleep: options.sleep } : {}),
-      }),
-      healthWatches: new HealthWatches(logger),
+      health,
+      healthWatches: new HealthWatches({ health, logger }),
       slackRate: new SlackRateLimiter({ logger, metrics }),
       platforms: new PlatformRegistry(config.services, logger),
       flows: new Flows({ db, clock, logger }),

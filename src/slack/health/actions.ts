@@ -20,7 +20,7 @@ import {
 } from './blocks/report.ts';
 import { decodePost, decodeWatch, reportOf } from './button-values.ts';
 import { findCheckableService } from './lookup.ts';
-import { startHealthWatch } from './watches.ts';
+import { startHealthWatch } from './watch-message.ts';
 
 /** The incident headline's button (built with the headline); its value is the incident number. */
 export const RUN_INCIDENT_HEALTH_CHECK_ACTION = 'incident_run_health_check';
