@@ -21,9 +21,9 @@ import type { Services } from '../../services.ts';
 import type { Queryable } from '../../store/db.ts';
 import { repositories } from '../../store/repositories/index.ts';
 import { escapeMrkdwn, truncate } from '../kit/escape.ts';
+import { LIMITS } from '../kit/limits.ts';
 import { type SlackStepFailure, SlackSteps, slackErrorCode } from '../kit/slack-steps.ts';
 import { buildHeadline } from './blocks/headline.ts';
-import { LIMITS } from './blocks/limits.ts';
 
 export interface IncidentSlackContext {
   client: WebClient;

@@ -16,7 +16,7 @@ import type { IncidentRole } from '../../incidents/incident.ts';
 import { type Incident, incidentId } from '../../incidents/incident.ts';
 import { STATUS_LABEL } from '../../incidents/status.ts';
 import { escapeMrkdwn, slackDate, truncate } from '../kit/escape.ts';
-import { LIMITS, truncateMrkdwn } from './blocks/limits.ts';
+import { LIMITS, truncateMrkdwn } from '../kit/limits.ts';
 
 export interface SlackText {
   text: string;

@@ -10,7 +10,7 @@ import { type Incident, incidentId } from '../../../incidents/incident.ts';
 import { STATUS_EMOJI, STATUS_LABEL } from '../../../incidents/status.ts';
 import type { Reply } from '../../kit/command.ts';
 import { escapeMrkdwn, slackDate, truncate } from '../../kit/escape.ts';
-import { capBlocks, fieldText, headerText, LIMITS, truncateMrkdwn } from './limits.ts';
+import { capBlocks, fieldText, headerText, LIMITS, truncateMrkdwn } from '../../kit/limits.ts';
 
 export const INCIDENT_ACTIONS = {
   postUpdate: 'incident_post_update',

@@ -11,8 +11,8 @@ import type { TimelineEvent, TimelineKind } from '../../../incidents/timeline.ts
 import { pinnedMessageData, TIMELINE_KIND_LABELS } from '../../../incidents/timeline-export.ts';
 import type { Reply } from '../../kit/command.ts';
 import { escapeMrkdwn, slackDate, truncate } from '../../kit/escape.ts';
+import { LIMITS } from '../../kit/limits.ts';
 import { packLines } from '../../kit/pack-lines.ts';
-import { LIMITS } from './limits.ts';
 
 /** Events per page: 20 lines of at most ~900 characters fit in a handful of sections. */
 export const TIMELINE_PAGE_SIZE = 20;
