@@ -110,9 +110,15 @@ export async function planOperation(
           `${service.name} (${service.environment}) may run ${min} to ${max} replicas (services[].scaling); ${request.replicas} is outside that.`,
         );
       }
+      if (status.replicas.desired === request.replicas) {
+        throw new PlanError(`${service.name} already runs ${request.replicas} replicas: nothing to change.`);
+      }
       return { ...common, fromReplicas: status.replicas.desired ?? null, toReplicas: request.replicas };
     }
     case 'maintenance':
+      if (status.maintenance === request.on) {
+        throw new PlanError(`Maintenance mode is already ${request.on ? 'on' : 'off'} for ${service.name}.`);
+      }
       return { ...common, fromMaintenance: status.maintenance, toMaintenance: request.on };
     case 'traffic':
       return { ...common, fromTraffic: trafficJson(status.traffic), toTraffic: trafficJson(request.targets) };

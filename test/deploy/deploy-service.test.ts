@@ -262,7 +262,12 @@ describe('DeployService', () => {
       return requested.operation.id;
     };
     const current = (await (await platforms.for(barq())).status()).replicas.desired;
-    const shown = await make(current ?? 1);
+    const shown = await make(current === 4 ? 3 : 4);
+    // As if the change had gone through before the crash: the platform shows its target.
+    await db.query(
+      `UPDATE operations SET params = jsonb_set(params, '{toReplicas}', $2::jsonb) WHERE id = $1`,
+      [shown, JSON.stringify(current)],
+    );
     const resumed = await Promise.all(await deploy.resumeOrphaned());
     expect(resumed.map((o) => [o.id, o.state])).toEqual([[shown, 'succeeded']]);
     expect(await deploy.resumeOrphaned()).toEqual([]);

@@ -4,7 +4,12 @@ import type { DecisionOutcome } from '../../deploy/deploy-service.ts';
 import type { Services } from '../../services.ts';
 import { UserInputError } from '../kit/errors.ts';
 import { unavailableText } from '../kit/unavailable.ts';
-import { CANCEL_DEPLOY_ACTION, CONFIRM_DEPLOY_ACTION, ROLLBACK_FURTHER_ACTION } from './blocks/card.ts';
+import {
+  CANCEL_DEPLOY_ACTION,
+  CONFIRM_DEPLOY_ACTION,
+  ROLLBACK_FURTHER_ACTION,
+  ROLLBACK_TO_ACTION,
+} from './blocks/card.ts';
 import { deployServiceFor } from './notifier.ts';
 import { askForOperation } from './request.ts';
 
@@ -81,6 +86,23 @@ export function registerDeployActions(app: App, services: Services): void {
         userId: body.user.id,
         channelId: body.channel?.id ?? '',
         reason: 'rolling back further after a failed operation',
+        idempotencyKey: `click:${body.trigger_id}`,
+      });
+    });
+  });
+  app.action<BlockButtonAction>(ROLLBACK_TO_ACTION, async ({ ack, body, action, respond, client }) => {
+    await ack();
+    await answer(services, respond, 'rolling back to a revision', async () => {
+      const [name, environment, ...revision] = (action.value ?? '').split('/');
+      const service = services.config.services.find((s) => s.name === name && s.environment === environment);
+      if (!service) throw new UserInputError(`${name ?? 'That service'} is no longer configured.`);
+      return askForOperation({
+        services,
+        client,
+        service,
+        request: { kind: 'rollback', toRevision: revision.join('/') },
+        userId: body.user.id,
+        channelId: body.channel?.id ?? '',
         idempotencyKey: `click:${body.trigger_id}`,
       });
     });
