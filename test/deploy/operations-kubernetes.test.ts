@@ -14,7 +14,9 @@ describe('/deploy operations on Kubernetes, end to end', () => {
   let bot: TestBot;
 
   beforeAll(async () => {
-    kube = await startKubeSetup(['deploy: { verifyTimeout: 5s, settleTimeout: { kubernetes: 20s } }']);
+    kube = await startKubeSetup([
+      'deploy: { verifyTimeout: 5s, settleTimeout: { kubernetes: 20s }, allowed: { production: [U_ALICE, S_SRE] } }',
+    ]);
     bot = await startTestBot({ env: { RUNBOOK_CONFIG: kube.configPath } });
   });
   afterAll(async () => {
@@ -78,6 +80,11 @@ describe('/deploy operations on Kubernetes, end to end', () => {
       expect(text).toContain(sub);
     }
     expect(text).not.toMatch(/\baudit\b/);
+  });
+
+  it('refuses someone not in deploy.allowed.<env>, naming who may', async () => {
+    const text = await answer('restart barq-api', 'U_BOB');
+    expect(text).toContain('Only <@U_ALICE>, <!subteam^S_SRE> may run deploy operations in production');
   });
 
   it('refuses a scale outside the bounds, with the bounds, and changes nothing', async () => {

@@ -11,6 +11,7 @@ import {
   ROLLBACK_TO_ACTION,
 } from './blocks/card.ts';
 import { deployServiceFor } from './notifier.ts';
+import { assertMayOperate } from './permissions.ts';
 import { askForOperation } from './request.ts';
 
 function refusal(outcome: DecisionOutcome, verb: string): string | undefined {
@@ -60,7 +61,10 @@ export function registerDeployActions(app: App, services: Services): void {
   app.action<BlockButtonAction>(CONFIRM_DEPLOY_ACTION, async ({ ack, body, action, respond, client }) => {
     await ack();
     await answer(services, respond, 'confirming a deploy operation', async () => {
-      const outcome = await deployServiceFor(services, client).confirm(action.value ?? '', body.user.id);
+      const deploy = deployServiceFor(services, client);
+      const op = await deploy.get(action.value ?? '');
+      if (op) await assertMayOperate(services, client, body.user.id, op.environment);
+      const outcome = await deploy.confirm(action.value ?? '', body.user.id);
       if (outcome.kind === 'done' && outcome.run)
         void services.inFlight.track('deploy operation', outcome.run);
       return refusal(outcome, 'confirm');
@@ -68,9 +72,12 @@ export function registerDeployActions(app: App, services: Services): void {
   });
   app.action<BlockButtonAction>(CANCEL_DEPLOY_ACTION, async ({ ack, body, action, respond, client }) => {
     await ack();
-    await answer(services, respond, 'cancelling a deploy operation', async () =>
-      refusal(await deployServiceFor(services, client).cancel(action.value ?? '', body.user.id), 'cancel'),
-    );
+    await answer(services, respond, 'cancelling a deploy operation', async () => {
+      const deploy = deployServiceFor(services, client);
+      const op = await deploy.get(action.value ?? '');
+      if (op) await assertMayOperate(services, client, body.user.id, op.environment);
+      return refusal(await deploy.cancel(action.value ?? '', body.user.id), 'cancel');
+    });
   });
   app.action<BlockButtonAction>(ROLLBACK_FURTHER_ACTION, async ({ ack, body, action, respond, client }) => {
     await ack();

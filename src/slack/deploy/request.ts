@@ -9,6 +9,7 @@ import { UserInputError } from '../kit/errors.ts';
 import { escapeMrkdwn } from '../kit/escape.ts';
 import { cardMessage } from './blocks/card.ts';
 import { deployServiceFor } from './notifier.ts';
+import { assertMayOperate } from './permissions.ts';
 
 export interface AskInput {
   services: Services;
@@ -29,6 +30,7 @@ function cardLink(op: Operation): string {
 
 /** Posts the confirmation card in the channel; returns what to tell the requester privately. */
 export async function askForOperation(input: AskInput): Promise<string> {
+  await assertMayOperate(input.services, input.client, input.userId, input.service.environment);
   const deploy = deployServiceFor(input.services, input.client);
   let outcome: Awaited<ReturnType<typeof deploy.request>>;
   try {
