@@ -7,6 +7,7 @@ import { loadConfigFile } from './config/load.ts';
 import type { Coordination } from './coordination/coordination.ts';
 import { openCoordination } from './coordination/open.ts';
 import { bindTimerHandlers, startTimerLoop } from './coordination/timer-loop.ts';
+import { startDeployMonitor } from './deploy/monitor.ts';
 import { type Env, isLocalMode, parseEnv } from './env.ts';
 import { Flows } from './flows/recorded-flow.ts';
 import { HealthService } from './health/service.ts';
@@ -20,6 +21,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { PlatformRegistry } from './platform/factory.ts';
 import type { Services } from './services.ts';
+import { deployServiceFor } from './slack/deploy/notifier.ts';
 import { slackIncidentNotifier } from './slack/incidents/notifier.ts';
 import { startSetupRecovery } from './slack/incidents/setup-recovery.ts';
 import { SlackRateLimiter } from './slack/kit/rate-limit.ts';
@@ -168,6 +170,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       logger: logger.child({ component: 'incident-setup-recovery' }),
     });
     cleanup.unshift(async () => recovery.stop());
+    // Deploy cards past their time expire; operations a crash cut short are resumed or marked interrupted.
+    const deployMonitor = startDeployMonitor({
+      deploy: () => deployServiceFor(services, bot.app.client),
+      logger,
+      track: (work) => void services.inFlight.track('deploy operation', work),
+    });
+    cleanup.unshift(() => deployMonitor.stop());
     let metricsPort: number | undefined;
     if (env.METRICS_PORT !== undefined) {
       const metricsServer = await startMetricsServer(services, env.METRICS_PORT);
