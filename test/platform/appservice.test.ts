@@ -13,8 +13,8 @@ import {
   type AppServiceFake,
   type AppServiceFakeOptions,
   startAppServiceFake,
-} from '../fakes/appservice/server.ts';
-import { DEPLOYMENT_STATUS } from '../fakes/appservice/state.ts';
+} from '../../src/local/platforms/appservice/server.ts';
+import { DEPLOYMENT_STATUS } from '../../src/local/platforms/appservice/state.ts';
 import { describePlatformContract, type PlatformHarness } from './contract.ts';
 
 /** A TokenCredential with a fixed token: the SDK's documented way to authenticate in tests. */

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { serviceSchema } from '../../src/config/schema.ts';
 import { createKubernetesPlatform } from '../../src/platform/kubernetes/kubernetes-platform.ts';
 import type { Platform } from '../../src/platform/platform.ts';
-import { type KubernetesFake, startKubernetesFake } from '../fakes/kubernetes/server.ts';
+import { type KubernetesFake, startKubernetesFake } from '../../src/local/platforms/kubernetes/server.ts';
 
 /**
  * The fake checked against kubectl itself: the same operation done by `kubectl` on one fake and by

@@ -12,7 +12,7 @@ import {
 import { parseDeployment } from '../../src/platform/kubernetes/resources.ts';
 import { rolloutState } from '../../src/platform/kubernetes/rollout-status.ts';
 import type { Platform } from '../../src/platform/platform.ts';
-import { type KubernetesFake, startKubernetesFake } from '../fakes/kubernetes/server.ts';
+import { type KubernetesFake, startKubernetesFake } from '../../src/local/platforms/kubernetes/server.ts';
 import { describePlatformContract } from './contract.ts';
 
 const TOKEN = 'k8s-test-token';
