@@ -12,6 +12,7 @@ import { Flows } from './flows/recorded-flow.ts';
 import { HealthService } from './health/service.ts';
 import { startMetricsServer } from './http/routes.ts';
 import { InFlight } from './in-flight.ts';
+import type { LocalPlatforms, LocalPlatformsInfo } from './local/platforms/index.ts';
 import { type SlackSimulator, startSlackSimulator } from './local/slack/server.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
@@ -52,8 +53,8 @@ export interface Runtime {
   metricsPort?: number;
   services: Services;
   bot: Bot;
-  /** Local mode only: the built-in Slack simulator and how to reach the bot. */
-  local?: LocalModeInfo & { simulator: SlackSimulator };
+  /** Local mode only: the built-in Slack simulator (with the example config, the platforms' too), how to reach the bot. */
+  local?: LocalModeInfo & { simulator: SlackSimulator; platformSimulators?: LocalPlatforms };
   stop(): Promise<void>;
 }
 
@@ -65,6 +66,8 @@ export interface LocalModeInfo {
   apiAppId: string;
   defaultUserId: string;
   defaultChannelId: string;
+  /** With the example config: the simulated platforms and services (src/local/platforms). */
+  platforms?: LocalPlatformsInfo;
 }
 
 export const LOCAL_STATE_FILE = 'local-mode.json';
@@ -80,7 +83,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const cwd = options.cwd ?? process.cwd();
   const logger = options.logger ?? createLogger({ level: env.LOG_LEVEL });
   const clock = options.clock ?? systemClock;
-  const { config, path: configPath, usedExample } = loadConfigFile(env.RUNBOOK_CONFIG, cwd);
+  const loaded = loadConfigFile(env.RUNBOOK_CONFIG, cwd);
+  const { path: configPath, usedExample } = loaded;
+  let config = loaded.config;
   logger.info(
     { configPath, usedExample },
     usedExample ? 'no runbook.yml: using the example config' : 'config loaded',
@@ -90,6 +95,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const cleanup: (() => Promise<void>)[] = [];
   try {
     let simulator: SlackSimulator | undefined;
+    let platforms: LocalPlatforms | undefined;
     let slack: SlackCredentials;
     if (isLocalMode(env)) {
       simulator = await startSlackSimulator();
@@ -99,6 +105,22 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         signingSecret: randomBytes(16).toString('hex'),
         apiUrl: simulator.apiUrl,
       };
+      // The example config's services run on in-process simulators of their platforms (loaded only here).
+      if (usedExample) {
+        const { startLocalPlatforms } = await import('./local/platforms/index.ts');
+        const { simulatedConfig } = await import('./local/platforms/local-config.ts');
+        platforms = await startLocalPlatforms(config.services);
+        cleanup.unshift(() => platforms!.close());
+        const simulated = simulatedConfig(config, platforms);
+        config = simulated.config;
+        logger.info(
+          {
+            services: platforms.services.map((s) => `${s.name} (${s.kind}) ${s.apiUrl}`),
+            left: simulated.notes,
+          },
+          'local mode: the example services run on simulated platforms; their health checks go to the simulators',
+        );
+      }
     } else {
       slack = {
         botToken: env.SLACK_BOT_TOKEN!,
@@ -139,7 +161,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       }),
       healthWatches: new HealthWatches(logger),
       slackRate: new SlackRateLimiter({ logger, metrics }),
-      platforms: new PlatformRegistry(config.services, logger),
+      platforms: new PlatformRegistry(config.services, logger, platforms?.adapters),
       flows: new Flows({ db, clock, logger }),
       inFlight: new InFlight(),
       version: VERSION,
@@ -191,12 +213,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         apiAppId: simulator.workspace.bot.appId,
         defaultUserId: 'U_ALICE',
         defaultChannelId: simulator.defaultChannelId,
+        ...(platforms ? { platforms: platforms.info() } : {}),
       };
       const stateFile = join(dataDir, LOCAL_STATE_FILE);
       mkdirSync(dataDir, { recursive: true });
       writeFileSync(stateFile, JSON.stringify(info, null, 2));
       cleanup.unshift(async () => rmSync(stateFile, { force: true }));
-      local = { ...info, simulator };
+      local = { ...info, simulator, ...(platforms ? { platformSimulators: platforms } : {}) };
       logger.info(
         { url, simulator: simulator.baseUrl, database: db.kind, coordination: coordination.kind },
         'local mode: no Slack credentials, running against the built-in Slack simulator. Try: npm run slack -- "/incident help"',
