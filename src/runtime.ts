@@ -107,6 +107,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       };
       // The example config's services run on in-process simulators of their platforms (loaded only here).
       if (usedExample) {
+        const started = performance.now();
         const { startLocalPlatforms } = await import('./local/platforms/index.ts');
         const { simulatedConfig } = await import('./local/platforms/local-config.ts');
         platforms = await startLocalPlatforms(config.services);
@@ -117,6 +118,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
           {
             services: platforms.services.map((s) => `${s.name} (${s.kind}) ${s.apiUrl}`),
             left: simulated.notes,
+            startedInMs: Math.round(performance.now() - started),
           },
           'local mode: the example services run on simulated platforms; their health checks go to the simulators',
         );

@@ -136,6 +136,17 @@ describe('local mode: the example services on simulated platforms', () => {
     expect(status).toContain('image `me-central1-docker.pkg.dev/barq-production/images/barq-api:v1.2.0`');
   });
 
+  it('maintenance mode set on the platform shows in the app’s health', async () => {
+    const service = runtime.services.config.services.find((s) => s.name === 'architect-api')!;
+    const platform = await runtime.services.platforms.for(service);
+    await platform.setMaintenance(true);
+    await platform.waitUntilSettled({ timeoutMs: 10_000, pollMs: 50 });
+    expect(await answer('health architect-api')).toContain('maintenance mode is on');
+    await platform.setMaintenance(false);
+    await platform.waitUntilSettled({ timeoutMs: 10_000, pollMs: 50 });
+    expect(await answer('health architect-api')).toContain('is *healthy*');
+  });
+
   it('npm run slack talks to it through data/local-mode.json', async () => {
     const lines: string[] = [];
     const code = await slackCli(['/deploy status architect-api', '--wait', '5000'], {
