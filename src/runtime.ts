@@ -16,6 +16,7 @@ import { startMetricsServer } from './http/routes.ts';
 import { InFlight } from './in-flight.ts';
 import { INCIDENT_TIMERS } from './incidents/archive.ts';
 import { IncidentService } from './incidents/incident-service.ts';
+import type { LocalPlatforms, LocalPlatformsInfo } from './local/platforms/index.ts';
 import { type SlackSimulator, startSlackSimulator } from './local/slack/server.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
@@ -55,8 +56,8 @@ export interface Runtime {
   metricsPort?: number;
   services: Services;
   bot: Bot;
-  /** Local mode only: the built-in Slack simulator and how to reach the bot. */
-  local?: LocalModeInfo & { simulator: SlackSimulator };
+  /** Local mode only: the built-in Slack simulator (with the example config, the platforms' too), how to reach the bot. */
+  local?: LocalModeInfo & { simulator: SlackSimulator; platformSimulators?: LocalPlatforms };
   stop(): Promise<void>;
 }
 
@@ -68,6 +69,8 @@ export interface LocalModeInfo {
   apiAppId: string;
   defaultUserId: string;
   defaultChannelId: string;
+  /** With the example config: the simulated platforms and services (src/local/platforms). */
+  platforms?: LocalPlatformsInfo;
 }
 
 export const LOCAL_STATE_FILE = 'local-mode.json';
@@ -83,7 +86,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const cwd = options.cwd ?? process.cwd();
   const logger = options.logger ?? createLogger({ level: env.LOG_LEVEL });
   const clock = options.clock ?? systemClock;
-  const { config, path: configPath, usedExample } = loadConfigFile(env.RUNBOOK_CONFIG, cwd);
+  const loaded = loadConfigFile(env.RUNBOOK_CONFIG, cwd);
+  const { path: configPath, usedExample } = loaded;
+  let config = loaded.config;
   logger.info(
     { configPath, usedExample },
     usedExample ? 'no runbook.yml: using the example config' : 'config loaded',
@@ -93,6 +98,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const cleanup: (() => Promise<void>)[] = [];
   try {
     let simulator: SlackSimulator | undefined;
+    let platforms: LocalPlatforms | undefined;
     let slack: SlackCredentials;
     if (isLocalMode(env)) {
       simulator = await startSlackSimulator();
@@ -102,6 +108,24 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         signingSecret: randomBytes(16).toString('hex'),
         apiUrl: simulator.apiUrl,
       };
+      // The example config's services run on in-process simulators of their platforms (loaded only here).
+      if (usedExample) {
+        const started = performance.now();
+        const { startLocalPlatforms } = await import('./local/platforms/index.ts');
+        const { simulatedConfig } = await import('./local/platforms/local-config.ts');
+        platforms = await startLocalPlatforms(config.services);
+        cleanup.unshift(() => platforms!.close());
+        const simulated = simulatedConfig(config, platforms);
+        config = simulated.config;
+        logger.info(
+          {
+            services: platforms.services.map((s) => `${s.name} (${s.kind}) ${s.apiUrl}`),
+            left: simulated.notes,
+            startedInMs: Math.round(performance.now() - started),
+          },
+          'local mode: the example services run on simulated platforms; their health checks go to the simulators',
+        );
+      }
     } else {
       slack = {
         botToken: env.SLACK_BOT_TOKEN!,
@@ -150,7 +174,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       health,
       healthWatches: new HealthWatches({ health, logger }),
       slackRate: new SlackRateLimiter({ logger, metrics }),
-      platforms: new PlatformRegistry(config.services, logger),
+      platforms: new PlatformRegistry(config.services, logger, platforms?.adapters),
       flows: new Flows({ db, clock, logger }),
       inFlight: new InFlight(),
       version: VERSION,
@@ -213,12 +237,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         apiAppId: simulator.workspace.bot.appId,
         defaultUserId: 'U_ALICE',
         defaultChannelId: simulator.defaultChannelId,
+        ...(platforms ? { platforms: platforms.info() } : {}),
       };
       const stateFile = join(dataDir, LOCAL_STATE_FILE);
       mkdirSync(dataDir, { recursive: true });
       writeFileSync(stateFile, JSON.stringify(info, null, 2));
       cleanup.unshift(async () => rmSync(stateFile, { force: true }));
-      local = { ...info, simulator };
+      local = { ...info, simulator, ...(platforms ? { platformSimulators: platforms } : {}) };
       logger.info(
         { url, simulator: simulator.baseUrl, database: db.kind, coordination: coordination.kind },
         'local mode: no Slack credentials, running against the built-in Slack simulator. Try: npm run slack -- "/incident help"',
