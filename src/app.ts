@@ -6,6 +6,7 @@ import { incidentCommand } from '../commands/incident/index.ts';
 import { ReadinessProbe } from './http/readiness.ts';
 import { httpRoutes } from './http/routes.ts';
 import type { Services } from './services.ts';
+import { registerDeployActions } from './slack/deploy/actions.ts';
 import { registerHealthActions } from './slack/health/actions.ts';
 import { registerIncidentActions } from './slack/incidents/actions.ts';
 import { registerReactionEvents } from './slack/incidents/reactions.ts';
@@ -110,6 +111,7 @@ export function createBot(services: Services, slack: SlackCredentials): Bot {
   registerSlashCommand(app, incidentCommand, services);
   registerSlashCommand(app, deployCommand, services);
   registerHealthActions(app, services);
+  registerDeployActions(app, services);
   registerIncidentActions(app, services);
   registerReactionEvents(app, services);
   registerTimelineActions(app, services);

@@ -6,27 +6,31 @@ import { type Clock, systemClock } from './clock.ts';
 import { loadConfigFile } from './config/load.ts';
 import type { Coordination } from './coordination/coordination.ts';
 import { openCoordination } from './coordination/open.ts';
-import { startTimerLoop } from './coordination/timer-loop.ts';
+import { bindTimerHandlers, startTimerLoop } from './coordination/timer-loop.ts';
 import { startAuditRetention } from './deploy/audit-retention.ts';
+import { startDeployMonitor } from './deploy/monitor.ts';
 import { type Env, isLocalMode, parseEnv } from './env.ts';
 import { Flows } from './flows/recorded-flow.ts';
 import { HealthService } from './health/service.ts';
+import { HealthWatches } from './health/watches.ts';
 import { startMetricsServer } from './http/routes.ts';
 import { InFlight } from './in-flight.ts';
+import { INCIDENT_TIMERS } from './incidents/archive.ts';
+import { IncidentService } from './incidents/incident-service.ts';
+import type { LocalPlatforms, LocalPlatformsInfo } from './local/platforms/index.ts';
 import { type SlackSimulator, startSlackSimulator } from './local/slack/server.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { PlatformRegistry } from './platform/factory.ts';
 import type { Services } from './services.ts';
-import { HealthWatches } from './slack/health/watches.ts';
-import { archiveTimerHandler } from './slack/incidents/archive.ts';
-import { ARCHIVE_TIMER_KIND } from './slack/incidents/flows.ts';
+import { deployServiceFor } from './slack/deploy/notifier.ts';
+import { slackIncidentNotifier } from './slack/incidents/notifier.ts';
 import { startSetupRecovery } from './slack/incidents/setup-recovery.ts';
 import { SlackRateLimiter } from './slack/kit/rate-limit.ts';
 import type { Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { openDb } from './store/open.ts';
-import { repositories } from './store/repositories/index.ts';
+import { incidentStore, repositories } from './store/repositories/index.ts';
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -53,8 +57,8 @@ export interface Runtime {
   metricsPort?: number;
   services: Services;
   bot: Bot;
-  /** Local mode only: the built-in Slack simulator and how to reach the bot. */
-  local?: LocalModeInfo & { simulator: SlackSimulator };
+  /** Local mode only: the built-in Slack simulator (with the example config, the platforms' too), how to reach the bot. */
+  local?: LocalModeInfo & { simulator: SlackSimulator; platformSimulators?: LocalPlatforms };
   stop(): Promise<void>;
 }
 
@@ -66,6 +70,8 @@ export interface LocalModeInfo {
   apiAppId: string;
   defaultUserId: string;
   defaultChannelId: string;
+  /** With the example config: the simulated platforms and services (src/local/platforms). */
+  platforms?: LocalPlatformsInfo;
 }
 
 export const LOCAL_STATE_FILE = 'local-mode.json';
@@ -81,7 +87,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const cwd = options.cwd ?? process.cwd();
   const logger = options.logger ?? createLogger({ level: env.LOG_LEVEL });
   const clock = options.clock ?? systemClock;
-  const { config, path: configPath, usedExample } = loadConfigFile(env.RUNBOOK_CONFIG, cwd);
+  const loaded = loadConfigFile(env.RUNBOOK_CONFIG, cwd);
+  const { path: configPath, usedExample } = loaded;
+  let config = loaded.config;
   logger.info(
     { configPath, usedExample },
     usedExample ? 'no runbook.yml: using the example config' : 'config loaded',
@@ -91,6 +99,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const cleanup: (() => Promise<void>)[] = [];
   try {
     let simulator: SlackSimulator | undefined;
+    let platforms: LocalPlatforms | undefined;
     let slack: SlackCredentials;
     if (isLocalMode(env)) {
       simulator = await startSlackSimulator();
@@ -100,6 +109,24 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         signingSecret: randomBytes(16).toString('hex'),
         apiUrl: simulator.apiUrl,
       };
+      // The example config's services run on in-process simulators of their platforms (loaded only here).
+      if (usedExample) {
+        const started = performance.now();
+        const { startLocalPlatforms } = await import('./local/platforms/index.ts');
+        const { simulatedConfig } = await import('./local/platforms/local-config.ts');
+        platforms = await startLocalPlatforms(config.services);
+        cleanup.unshift(() => platforms!.close());
+        const simulated = simulatedConfig(config, platforms);
+        config = simulated.config;
+        logger.info(
+          {
+            services: platforms.services.map((s) => `${s.name} (${s.kind}) ${s.apiUrl}`),
+            left: simulated.notes,
+            startedInMs: Math.round(performance.now() - started),
+          },
+          'local mode: the example services run on simulated platforms; their health checks go to the simulators',
+        );
+      }
     } else {
       slack = {
         botToken: env.SLACK_BOT_TOKEN!,
@@ -122,6 +149,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     cleanup.unshift(() => coordination.close());
 
     const metrics = createMetrics();
+    const health = new HealthService({
+      config,
+      clock,
+      logger,
+      env: options.env ?? process.env,
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+    });
     const services: Services = {
       env,
       config,
@@ -131,16 +165,17 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       db,
       coordination,
       repos: repositories(db, clock),
-      health: new HealthService({
-        config,
+      incidents: new IncidentService({
+        store: incidentStore(db, clock),
         clock,
+        config,
+        timers: coordination,
         logger,
-        env: options.env ?? process.env,
-        ...(options.sleep ? { sleep: options.sleep } : {}),
       }),
-      healthWatches: new HealthWatches(logger),
+      health,
+      healthWatches: new HealthWatches({ health, logger }),
       slackRate: new SlackRateLimiter({ logger, metrics }),
-      platforms: new PlatformRegistry(config.services, logger),
+      platforms: new PlatformRegistry(config.services, logger, platforms?.adapters),
       flows: new Flows({ db, clock, logger }),
       inFlight: new InFlight(),
       version: VERSION,
@@ -160,6 +195,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       logger: logger.child({ component: 'incident-setup-recovery' }),
     });
     cleanup.unshift(async () => recovery.stop());
+    // Deploy cards past their time expire; operations a crash cut short are resumed or marked interrupted.
+    const deployMonitor = startDeployMonitor({
+      deploy: () => deployServiceFor(services, bot.app.client),
+      logger,
+      track: (work) => void services.inFlight.track('deploy operation', work),
+    });
+    cleanup.unshift(() => deployMonitor.stop());
     // Audit records past audit.retention are deleted now and daily (one replica at a time).
     const auditRetention = startAuditRetention({
       db,
@@ -181,7 +223,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       intervalMs: TIMER_POLL_MS,
       logger,
       handlers: {
-        [ARCHIVE_TIMER_KIND]: archiveTimerHandler({ client: bot.app.client, services, logger }),
+        ...bindTimerHandlers(INCIDENT_TIMERS, {
+          incidents: services.incidents,
+          notifier: slackIncidentNotifier(bot.app.client),
+          logger,
+        }),
       },
     });
     cleanup.unshift(() => timers.stop());
@@ -201,12 +247,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         apiAppId: simulator.workspace.bot.appId,
         defaultUserId: 'U_ALICE',
         defaultChannelId: simulator.defaultChannelId,
+        ...(platforms ? { platforms: platforms.info() } : {}),
       };
       const stateFile = join(dataDir, LOCAL_STATE_FILE);
       mkdirSync(dataDir, { recursive: true });
       writeFileSync(stateFile, JSON.stringify(info, null, 2));
       cleanup.unshift(async () => rmSync(stateFile, { force: true }));
-      local = { ...info, simulator };
+      local = { ...info, simulator, ...(platforms ? { platformSimulators: platforms } : {}) };
       logger.info(
         { url, simulator: simulator.baseUrl, database: db.kind, coordination: coordination.kind },
         'local mode: no Slack credentials, running against the built-in Slack simulator. Try: npm run slack -- "/incident help"',

@@ -2,7 +2,7 @@ import { parseHealthArgs } from '../../src/slack/health/args.ts';
 import { buildMultiReport, buildServiceReport } from '../../src/slack/health/blocks/report.ts';
 import { encodeAllPost, encodeServicePost, encodeWatch } from '../../src/slack/health/button-values.ts';
 import { findCheckableService } from '../../src/slack/health/lookup.ts';
-import { startHealthWatch } from '../../src/slack/health/watches.ts';
+import { startHealthWatch } from '../../src/slack/health/watch-message.ts';
 import type { Subcommand } from '../../src/slack/kit/command.ts';
 import { noCheckedServices } from '../../templates/health.ts';
 

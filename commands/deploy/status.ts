@@ -1,5 +1,6 @@
 import { PlatformError } from '../../src/platform/errors.ts';
 import type { PlatformStatus } from '../../src/platform/platform.ts';
+import { recentAndIncidents } from '../../src/slack/deploy/status-extra.ts';
 import { findConfiguredService } from '../../src/slack/health/lookup.ts';
 import type { Subcommand } from '../../src/slack/kit/command.ts';
 import { UserInputError } from '../../src/slack/kit/errors.ts';
@@ -76,6 +77,7 @@ export const deployStatus: Subcommand = {
         replicas: `${count(status.replicas.desired)} desired, ${count(status.replicas.ready)} ready`,
         maintenance: status.maintenance,
       }),
+      ...(await recentAndIncidents(invocation.services, service.name, service.environment)),
     ].join('\n');
     await invocation.reply({ text });
   },

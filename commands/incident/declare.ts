@@ -1,3 +1,4 @@
+import { incidentId } from '../../src/incidents/incident.ts';
 import { findSeverity, looksLikeSeverity, UnknownSeverityError } from '../../src/incidents/severity.ts';
 import { buildDeclareModal } from '../../src/slack/incidents/blocks/declare-modal.ts';
 import { assertDeclareAllowed, openModal, slackContext } from '../../src/slack/incidents/command-helpers.ts';
@@ -5,7 +6,6 @@ import { declareFlow, outcomeText } from '../../src/slack/incidents/flows.ts';
 import type { Subcommand } from '../../src/slack/kit/command.ts';
 import { UserInputError } from '../../src/slack/kit/errors.ts';
 import { escapeMrkdwn } from '../../src/slack/kit/escape.ts';
-import { incidentId } from '../../src/store/repositories/incidents.ts';
 import { alreadyDeclared, declaredReply } from '../../templates/incident.ts';
 
 /** `declare`: with a severity and a title, declares at once; otherwise opens the declare modal. */

@@ -1,8 +1,8 @@
+import { incidentId } from '../../src/incidents/incident.ts';
 import { escapeOneLine } from '../../src/slack/incidents/blocks/timeline.ts';
 import { incidentOfCommand } from '../../src/slack/incidents/context.ts';
 import type { Subcommand } from '../../src/slack/kit/command.ts';
 import { UserInputError } from '../../src/slack/kit/errors.ts';
-import { incidentId } from '../../src/store/repositories/incidents.ts';
 
 /** `note [INC-n] <text>`: adds a note, with its author and UTC time, to the incident's timeline. */
 export const note: Subcommand = {
@@ -20,14 +20,11 @@ export const note: Subcommand = {
         `Usage: \`/incident note ${id} <what happened>\`, e.g. \`/incident note ${id} Failed over to the replica\`.`,
       );
     }
-    // One note per delivery, enforced by the timeline's unique source key: a Slack retry or the
-    // same delivery reaching another replica adds nothing more.
-    await services.repos.timeline.add({
-      incidentNumber: incident.number,
+    // One note per delivery (its trigger id): a Slack retry or another replica adds nothing more.
+    await services.incidents.addNote(incident.number, {
       actor: payload.user_id,
-      kind: 'note',
       text,
-      sourceKey: payload.trigger_id ? `note:${payload.trigger_id}` : null,
+      deliveryKey: payload.trigger_id || null,
     });
     await reply({ text: `:spiral_note_pad: Added to ${id}'s timeline: ${escapeOneLine(text, 500)}` });
   },

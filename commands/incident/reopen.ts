@@ -1,8 +1,8 @@
+import { incidentId } from '../../src/incidents/incident.ts';
 import { slackContext } from '../../src/slack/incidents/command-helpers.ts';
 import { incidentOfCommand } from '../../src/slack/incidents/context.ts';
 import { outcomeText, reopenFlow } from '../../src/slack/incidents/flows.ts';
 import type { Subcommand } from '../../src/slack/kit/command.ts';
-import { incidentId } from '../../src/store/repositories/incidents.ts';
 
 /** `reopen`: a resolved incident goes back to investigating. */
 export const reopen: Subcommand = {

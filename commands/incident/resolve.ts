@@ -1,9 +1,9 @@
+import { incidentId } from '../../src/incidents/incident.ts';
 import { buildResolveModal } from '../../src/slack/incidents/blocks/resolve-modal.ts';
 import { openModal } from '../../src/slack/incidents/command-helpers.ts';
 import { incidentOfCommand } from '../../src/slack/incidents/context.ts';
 import type { Subcommand } from '../../src/slack/kit/command.ts';
 import { UserInputError } from '../../src/slack/kit/errors.ts';
-import { incidentId } from '../../src/store/repositories/incidents.ts';
 
 /** `resolve`: opens the resolve modal (resolution, root cause). */
 export const resolve: Subcommand = {

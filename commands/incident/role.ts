@@ -1,10 +1,10 @@
+import { incidentId } from '../../src/incidents/incident.ts';
 import { buildRoleModal } from '../../src/slack/incidents/blocks/role-modal.ts';
 import { mentionedUser, openModal, slackContext } from '../../src/slack/incidents/command-helpers.ts';
 import { incidentOfCommand } from '../../src/slack/incidents/context.ts';
 import { outcomeText, roleFlow } from '../../src/slack/incidents/flows.ts';
 import type { Subcommand } from '../../src/slack/kit/command.ts';
 import { UserInputError } from '../../src/slack/kit/errors.ts';
-import { incidentId } from '../../src/store/repositories/incidents.ts';
 
 /** `role @user commander`: assigns an incident role (no text: a form). */
 export const role: Subcommand = {

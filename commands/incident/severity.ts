@@ -1,10 +1,10 @@
+import { incidentId } from '../../src/incidents/incident.ts';
 import { buildSeverityModal } from '../../src/slack/incidents/blocks/severity-modal.ts';
 import { openModal, slackContext } from '../../src/slack/incidents/command-helpers.ts';
 import { incidentOfCommand } from '../../src/slack/incidents/context.ts';
 import { outcomeText, severityFlow } from '../../src/slack/incidents/flows.ts';
 import type { Subcommand } from '../../src/slack/kit/command.ts';
 import { UserInputError } from '../../src/slack/kit/errors.ts';
-import { incidentId } from '../../src/store/repositories/incidents.ts';
 import { severityReasonMissing } from '../../templates/incident.ts';
 
 /** `severity P0 <reason>`: changes the severity, with a reason (no text: a form). */

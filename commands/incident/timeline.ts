@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import type { Incident } from '../../src/incidents/incident.ts';
+import { incidentId } from '../../src/incidents/incident.ts';
+import type { TimelineEvent } from '../../src/incidents/timeline.ts';
 import { timelineMarkdown } from '../../src/incidents/timeline-export.ts';
 import type { Services } from '../../src/services.ts';
 import { buildMarkdownMessages } from '../../src/slack/incidents/blocks/timeline-export.ts';
@@ -6,9 +9,6 @@ import { incidentOfCommand } from '../../src/slack/incidents/context.ts';
 import { renderTimelinePage } from '../../src/slack/incidents/timeline-page.ts';
 import type { CommandInvocation, Subcommand } from '../../src/slack/kit/command.ts';
 import { UserInputError } from '../../src/slack/kit/errors.ts';
-import type { Incident } from '../../src/store/repositories/incidents.ts';
-import { incidentId } from '../../src/store/repositories/incidents.ts';
-import type { TimelineEvent } from '../../src/store/repositories/timeline.ts';
 
 const EXPORT_BATCH = 1000;
 

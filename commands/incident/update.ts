@@ -1,10 +1,9 @@
+import { incidentId } from '../../src/incidents/incident.ts';
 import { buildUpdateModal } from '../../src/slack/incidents/blocks/update-modal.ts';
 import { openModal } from '../../src/slack/incidents/command-helpers.ts';
 import { incidentOfCommand } from '../../src/slack/incidents/context.ts';
-import { incidentService } from '../../src/slack/incidents/incident-slack.ts';
 import type { Subcommand } from '../../src/slack/kit/command.ts';
 import { UserInputError } from '../../src/slack/kit/errors.ts';
-import { incidentId } from '../../src/store/repositories/incidents.ts';
 
 /** `update`: opens the status update modal (status, impact, next step, next update). */
 export const update: Subcommand = {
@@ -20,7 +19,7 @@ export const update: Subcommand = {
         `Reopen it first: \`/incident reopen ${incidentId(incident.number)}\`.`,
       );
     }
-    const cadenceMs = incidentService(services).severity(incident.severity).updateCadence;
+    const cadenceMs = services.incidents.severity(incident.severity).updateCadence;
     await openModal(
       invocation,
       buildUpdateModal({ incident, cadenceMs, metadata: { n: incident.number, c: payload.channel_id } }),

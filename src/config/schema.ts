@@ -326,6 +326,23 @@ export const deployPolicySchema = z.strictObject({
   /** Error rate above which a change is rolled back (BARQ: > 5 % for 5 minutes). */
   rollbackErrorRate: z.number().min(0).max(1).default(0.05),
   rollbackAfter: durationSchema.default(300_000),
+  /**
+   * Who may request /deploy operations, by environment: Slack user ids and user-group ids. An
+   * environment not listed: anyone in the workspace except guests.
+   */
+  allowed: z.record(z.string(), z.array(slackUserOrGroupId)).default({}),
+  /** An unconfirmed confirmation card expires after this long. */
+  confirmTimeout: durationSchema.default(15 * 60_000),
+  /** How long the platform may take to settle after a change, per platform (merged field by field). */
+  settleTimeout: z
+    .strictObject({
+      kubernetes: durationSchema.default(10 * 60_000),
+      cloudrun: durationSchema.default(5 * 60_000),
+      appservice: durationSchema.default(10 * 60_000),
+    })
+    .prefault({}),
+  /** How long the health checks may take to pass after a change. */
+  verifyTimeout: durationSchema.default(2 * 60_000),
 });
 
 // ---------------------------------------------------------------- escalation

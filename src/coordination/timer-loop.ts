@@ -120,3 +120,11 @@ export function startTimerLoop(options: TimerLoopOptions): TimerPump {
     },
   };
 }
+
+/** Timer handlers by kind, made from a module's factories (e.g. INCIDENT_TIMERS) and their deps. */
+export function bindTimerHandlers<D>(
+  factories: Record<string, (deps: D) => TimerHandler>,
+  deps: D,
+): Record<string, TimerHandler> {
+  return Object.fromEntries(Object.entries(factories).map(([kind, factory]) => [kind, factory(deps)]));
+}

@@ -6,10 +6,10 @@
 import { stringify } from 'csv-stringify/sync';
 import { subMilliseconds } from 'date-fns/subMilliseconds';
 import type { Clock } from '../clock.ts';
+import { incidentId } from '../incidents/incident.ts';
 import type { Logger } from '../logger.ts';
 import type { Db } from '../store/db.ts';
 import { type AuditFilter, type AuditRecord, AuditRepository } from '../store/repositories/audit.ts';
-import { incidentId } from '../store/repositories/incidents.ts';
 
 /** Records on one page of `/deploy audit`. */
 export const AUDIT_PAGE_SIZE = 20;

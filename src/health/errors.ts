@@ -50,3 +50,35 @@ export class NoHealthChecksError extends HealthServiceError {
     this.environment = environment;
   }
 }
+
+/** A watch of this service already reports there (one watch of a service per scope). */
+export class WatchAlreadyRunningError extends HealthServiceError {
+  override name = 'WatchAlreadyRunningError';
+  readonly service: string;
+  readonly environment: string;
+  constructor(service: string, environment: string) {
+    super(`service ${service} (${environment}) is already being watched there`);
+    this.service = service;
+    this.environment = environment;
+  }
+}
+
+/** The process is shutting down: no new watch starts. */
+export class WatchesStoppingError extends HealthServiceError {
+  override name = 'WatchesStoppingError';
+  constructor() {
+    super('health watches are stopping (the process is shutting down)');
+  }
+}
+
+/** A watch asked to check more often than the minimum allows. */
+export class WatchTooFrequentError extends HealthServiceError {
+  override name = 'WatchTooFrequentError';
+  readonly intervalMs: number;
+  readonly minimumMs: number;
+  constructor(intervalMs: number, minimumMs: number) {
+    super(`a health watch checks at most every ${minimumMs} ms, not every ${intervalMs} ms`);
+    this.intervalMs = intervalMs;
+    this.minimumMs = minimumMs;
+  }
+}

@@ -1,20 +1,24 @@
 /**
  * The incident response as a Slack-free domain service: declare, post updates, change severity,
- * assign roles, resolve and reopen. Each action runs in one transaction over the repositories and
- * records its timeline event (UTC time and actor).
+ * assign roles, resolve and reopen, notes, pinned messages and health checks on the timeline. Each
+ * state change is one method: one transaction over the records (src/incidents/ports.ts) that records
+ * its timeline event (UTC time and actor), returning an outcome. Built once, in src/runtime.ts.
  */
 import { addMilliseconds } from 'date-fns/addMilliseconds';
 import type { Clock } from '../clock.ts';
 import type { RunbookConfig, SeverityConfig } from '../config/schema.ts';
-import type { Db, Queryable } from '../store/db.ts';
-import type { FlowRun } from '../store/repositories/flow-runs.ts';
-import type { IncidentRole } from '../store/repositories/incident-roles.ts';
-import { type Incident, incidentId } from '../store/repositories/incidents.ts';
-import { type Repositories, repositories } from '../store/repositories/index.ts';
-import type { JsonObject } from '../store/repositories/rows.ts';
+import { summarizeReport } from '../health/summary.ts';
+import type { HealthStatus } from '../health/types.ts';
+import type { Logger } from '../logger.ts';
+import type { JsonObject } from '../util/json.ts';
+import { type ArchivePlan, cancelArchive, scheduleArchive } from './archive.ts';
 import { IncidentInputError, IncidentNotFoundError, IncidentStateError, UnknownRoleError } from './errors.ts';
+import { type AffectedServicesHealth, overallStatus } from './health-check.ts';
+import { type Incident, type IncidentRole, incidentId, type SlackMessageRef } from './incident.ts';
+import type { IncidentRepositories, IncidentStore, IncidentTimers } from './ports.ts';
 import { parseSeverity } from './severity.ts';
 import { type IncidentStatus, OPEN_STATUSES } from './status.ts';
+import { noteSourceKey, pinSourceKey, type TimelineEvent } from './timeline.ts';
 
 export const COMMANDER_ROLE = 'commander';
 
@@ -51,12 +55,12 @@ export interface DeclareInput {
   setup?: { input: JsonObject; claim: { owner: string; until: Date } };
 }
 
-export interface DeclareOutcome {
+export interface DeclareOutcome<Run = unknown> {
   incident: Incident;
   /** False when the dedupe key matched an incident declared before. */
   created: boolean;
   /** The setup run created with the incident (null for a repeat, or when no setup was asked for). */
-  setup: FlowRun | null;
+  setup: Run | null;
 }
 
 export interface UpdateInput {
@@ -96,9 +100,55 @@ export interface ResolveInput {
   rootCause?: string | null;
 }
 
-const MAX_TITLE = 5_000;
+export interface ResolveOutcome {
+  incident: Incident;
+  /** The channel's archive timer; null when nothing is archived (no channel, or archiveAfter 0). */
+  archive: ArchivePlan | null;
+}
 
-type LockingRepositories = Repositories & { tx: Queryable };
+export interface NoteInput {
+  actor: string;
+  text: string;
+  /** The delivery adding it (a slash command's trigger id): the same delivery twice adds one note. */
+  deliveryKey?: string | null;
+}
+
+export interface PinInput {
+  /** Where the pinned message is. */
+  message: SlackMessageRef;
+  /** Who wrote the message (its author is the event's actor). */
+  author: string;
+  text: string;
+  permalink: string;
+  /** Who put the 📌 on it. */
+  pinnedBy: string;
+  /** When the message was written. */
+  at: Date;
+}
+
+export interface HealthCheckInput {
+  actor: string;
+  checked: AffectedServicesHealth;
+  /** Where the result was posted. */
+  message: SlackMessageRef;
+}
+
+export interface TimelineOutcome {
+  event: TimelineEvent;
+  /** False when the same source (delivery, pinned message) was recorded before. */
+  created: boolean;
+}
+
+export interface IncidentServiceOptions<Run> {
+  store: IncidentStore<Run>;
+  clock: Clock;
+  config: RunbookConfig;
+  /** The due-timer queue: the archive timer of resolved incidents. */
+  timers: IncidentTimers;
+  logger: Logger;
+}
+
+const MAX_TITLE = 5_000;
 
 function required(text: string | undefined | null, what: string): string {
   const value = (text ?? '').trim();
@@ -111,15 +161,19 @@ function optional(text: string | undefined | null): string | null {
   return value === '' ? null : value;
 }
 
-export class IncidentService {
-  readonly #db: Db;
+export class IncidentService<Run = unknown> {
+  readonly #store: IncidentStore<Run>;
   readonly #clock: Clock;
   readonly #config: RunbookConfig;
+  readonly #timers: IncidentTimers;
+  readonly #logger: Logger;
 
-  constructor(options: { db: Db; clock: Clock; config: RunbookConfig }) {
-    this.#db = options.db;
+  constructor(options: IncidentServiceOptions<Run>) {
+    this.#store = options.store;
     this.#clock = options.clock;
     this.#config = options.config;
+    this.#timers = options.timers;
+    this.#logger = options.logger;
   }
 
   /** The severity level of the config by its name (falls back to tolerant parsing). */
@@ -155,20 +209,25 @@ export class IncidentService {
   }
 
   async get(number: number): Promise<Incident> {
-    const incident = await repositories(this.#db, this.#clock).incidents.get(number);
+    const incident = await this.#store.repos.incidents.get(number);
     if (!incident) throw new IncidentNotFoundError(number);
     return incident;
   }
 
+  /** The incident, or null when there is no such incident. */
+  find(number: number): Promise<Incident | null> {
+    return this.#store.repos.incidents.get(number);
+  }
+
   listOpen(): Promise<Incident[]> {
-    return repositories(this.#db, this.#clock).incidents.listOpen();
+    return this.#store.repos.incidents.listOpen();
   }
 
   roles(number: number): Promise<IncidentRole[]> {
-    return repositories(this.#db, this.#clock).roles.list(number);
+    return this.#store.repos.roles.list(number);
   }
 
-  async declare(input: DeclareInput): Promise<DeclareOutcome> {
+  async declare(input: DeclareInput): Promise<DeclareOutcome<Run>> {
     const title = required(input.title, 'The title').slice(0, MAX_TITLE);
     const severity = parseSeverity(input.severity, this.#config.severities);
     const commander = input.commander ?? input.declaredBy;
@@ -202,7 +261,7 @@ export class IncidentService {
         data: { severity: severity.name, commander, affectedServices: [...(input.affectedServices ?? [])] },
       });
       const setup = input.setup
-        ? await repos.flowRuns.create({
+        ? await repos.setupRuns.create({
             flow: INCIDENT_SETUP_FLOW,
             subject: String(incident.number),
             input: input.setup.input,
@@ -318,11 +377,15 @@ export class IncidentService {
     });
   }
 
-  async resolve(number: number, input: ResolveInput): Promise<Incident> {
+  /**
+   * Resolves, then schedules archiving its channel (incidents.archiveAfter). The resolve stands when
+   * the timer queue cannot be reached: the outcome says so (archive.scheduled false).
+   */
+  async resolve(number: number, input: ResolveInput): Promise<ResolveOutcome> {
     const resolution = required(input.resolution, 'The resolution');
     const rootCause = optional(input.rootCause);
     const now = this.#clock.now();
-    return this.#tx(async (repos) => {
+    const incident = await this.#tx(async (repos) => {
       await this.#lockOpen(repos, number, 'resolve');
       const incident = await repos.incidents.update(number, {
         status: 'resolved',
@@ -343,11 +406,22 @@ export class IncidentService {
       });
       return incident;
     });
+    const archive = await scheduleArchive(
+      {
+        timers: this.#timers,
+        clock: this.#clock,
+        logger: this.#logger,
+        archiveAfterMs: this.#config.incidents.archiveAfter,
+      },
+      incident,
+    );
+    return { incident, archive };
   }
 
+  /** Back to investigating; the channel's archive timer is cancelled. */
   async reopen(number: number, input: { actor: string }): Promise<Incident> {
     const now = this.#clock.now();
-    return this.#tx(async (repos) => {
+    const incident = await this.#tx(async (repos) => {
       const current = await this.#lock(repos, number);
       if (current.status !== 'resolved') {
         throw new IncidentStateError(`${incidentId(number)} is not resolved (it is ${current.status}).`);
@@ -369,21 +443,97 @@ export class IncidentService {
       });
       return incident;
     });
+    await cancelArchive({ timers: this.#timers, logger: this.#logger }, number);
+    return incident;
   }
 
-  #tx<T>(fn: (repos: LockingRepositories) => Promise<T>): Promise<T> {
-    return this.#db.transaction((tx) => fn({ ...repositories(tx, this.#clock), tx }));
+  /**
+   * Adds a note (author, UTC time) to the timeline. One note per delivery, enforced by the timeline's
+   * unique source key: a Slack retry or the same delivery reaching another replica adds nothing more.
+   */
+  async addNote(number: number, input: NoteInput): Promise<TimelineOutcome> {
+    const text = required(input.text, 'A note');
+    return this.#tx(async (repos) => {
+      await this.#lock(repos, number);
+      return repos.timeline.add({
+        incidentNumber: number,
+        actor: input.actor,
+        kind: 'note',
+        text,
+        sourceKey: input.deliveryKey ? noteSourceKey(input.deliveryKey) : null,
+      });
+    });
+  }
+
+  /** A 📌 on a message: the message (author, text, link) goes on the timeline, once per message. */
+  async recordPin(number: number, input: PinInput): Promise<TimelineOutcome> {
+    const { channelId: channel, ts } = input.message;
+    return this.#tx(async (repos) => {
+      await this.#lock(repos, number);
+      return repos.timeline.add({
+        incidentNumber: number,
+        actor: input.author,
+        kind: 'pinned_message',
+        text: input.text,
+        at: input.at,
+        data: { channel, ts, author: input.author, permalink: input.permalink, pinnedBy: input.pinnedBy },
+        sourceKey: pinSourceKey(channel, ts),
+      });
+    });
+  }
+
+  /** The last 📌 came off the message: it leaves the timeline. False when it was not on it. */
+  async removePin(message: SlackMessageRef): Promise<boolean> {
+    const removed = await this.#store.transaction((repos) =>
+      repos.timeline.removeBySourceKey(pinSourceKey(message.channelId, message.ts)),
+    );
+    return removed !== null;
+  }
+
+  /** Records a health check of the incident's affected services (posted at `message`) on its timeline. */
+  async recordHealthCheck(
+    number: number,
+    input: HealthCheckInput,
+  ): Promise<{ event: TimelineEvent; status: HealthStatus }> {
+    const { checked } = input;
+    const status = overallStatus(checked);
+    const summaries = checked.reports.map(summarizeReport);
+    const { event } = await this.#tx(async (repos) => {
+      await this.#lock(repos, number);
+      return repos.timeline.add({
+        incidentNumber: number,
+        actor: input.actor,
+        kind: 'health_check',
+        text: `Health check: ${status}. ${summaries.join('; ')}`,
+        data: {
+          status,
+          services: checked.reports.map((r) => ({
+            service: r.service ?? null,
+            environment: r.environment ?? null,
+            status: r.status,
+            durationMs: Math.round(r.durationMs),
+          })),
+          notConfigured: checked.notConfigured,
+          noChecks: checked.noChecks,
+          message: { channelId: input.message.channelId, ts: input.message.ts },
+        } satisfies JsonObject,
+      });
+    });
+    return { event, status };
+  }
+
+  #tx<T>(fn: (repos: IncidentRepositories<Run>) => Promise<T>): Promise<T> {
+    return this.#store.transaction(fn);
   }
 
   /** Reads the incident with a row lock, so concurrent actions on it apply one after another. */
-  async #lock(repos: LockingRepositories, number: number): Promise<Incident> {
-    await repos.tx.query('SELECT number FROM incidents WHERE number = $1 FOR UPDATE', [number]);
-    const incident = await repos.incidents.get(number);
+  async #lock(repos: IncidentRepositories<Run>, number: number): Promise<Incident> {
+    const incident = await repos.incidents.lock(number);
     if (!incident) throw new IncidentNotFoundError(number);
     return incident;
   }
 
-  async #lockOpen(repos: LockingRepositories, number: number, action: string): Promise<Incident> {
+  async #lockOpen(repos: IncidentRepositories<Run>, number: number, action: string): Promise<Incident> {
     const incident = await this.#lock(repos, number);
     if (incident.status === 'resolved') {
       throw new IncidentStateError(

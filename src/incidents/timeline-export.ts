@@ -4,10 +4,10 @@
  * escaped so that it shows as typed.
  */
 
-import type { Incident } from '../store/repositories/incidents.ts';
-import { incidentId } from '../store/repositories/incidents.ts';
-import type { TimelineEvent, TimelineKind } from '../store/repositories/timeline.ts';
+import type { Incident } from './incident.ts';
+import { incidentId } from './incident.ts';
 import { STATUS_LABEL } from './status.ts';
+import type { TimelineEvent, TimelineKind } from './timeline.ts';
 
 export const TIMELINE_KIND_LABELS: Record<TimelineKind, string> = {
   declared: 'Declared',

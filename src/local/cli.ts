@@ -25,6 +25,21 @@ export const localModeStateSchema = z.object({
   apiAppId: z.string().min(1),
   defaultUserId: z.string().min(1),
   defaultChannelId: z.string().min(1),
+  /** With the example config: the simulated platforms (src/local/platforms). */
+  platforms: z
+    .object({
+      appsUrl: z.string().url(),
+      services: z.array(
+        z.object({
+          name: z.string(),
+          environment: z.string(),
+          kind: z.string(),
+          api: z.string(),
+          health: z.string(),
+        }),
+      ),
+    })
+    .optional(),
 });
 
 export type LocalModeState = z.infer<typeof localModeStateSchema>;

@@ -1,6 +1,20 @@
 import type { ServiceConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
+import type { AppServicePlatformOptions } from './appservice/appservice-platform.ts';
+import type { CloudRunPlatformOptions } from './cloudrun/cloudrun-platform.ts';
+import type { KubernetesPlatformOptions } from './kubernetes/kubernetes-platform.ts';
 import type { Platform } from './platform.ts';
+
+/**
+ * Adapter options (credentials, endpoints' certificates) a service's adapter is built with, by
+ * platform kind; unset: the platform's own defaults (ADC, DefaultAzureCredential, kubeconfig).
+ * Local mode hands out the simulators' credentials this way.
+ */
+export interface PlatformOptionsSource {
+  cloudrun?(service: ServiceConfig): Promise<CloudRunPlatformOptions>;
+  appservice?(service: ServiceConfig): Promise<AppServicePlatformOptions>;
+  kubernetes?(service: ServiceConfig): Promise<KubernetesPlatformOptions>;
+}
 
 /**
  * Builds the adapter for a configured service, whichever cloud it runs on. Each cloud's SDK is
@@ -8,22 +22,28 @@ import type { Platform } from './platform.ts';
  */
 export async function createPlatform(
   service: ServiceConfig,
-  options: { logger?: Logger } = {},
+  options: { logger?: Logger; adapters?: PlatformOptionsSource } = {},
 ): Promise<Platform> {
   const logger = options.logger?.child({ service: service.name, platform: service.platform.kind });
   const common = logger ? { logger } : {};
   switch (service.platform.kind) {
     case 'cloudrun': {
       const { createCloudRunPlatform } = await import('./cloudrun/cloudrun-platform.ts');
-      return createCloudRunPlatform(service, common);
+      return createCloudRunPlatform(service, { ...(await options.adapters?.cloudrun?.(service)), ...common });
     }
     case 'appservice': {
       const { createAppServicePlatform } = await import('./appservice/appservice-platform.ts');
-      return createAppServicePlatform(service, common);
+      return createAppServicePlatform(service, {
+        ...(await options.adapters?.appservice?.(service)),
+        ...common,
+      });
     }
     case 'kubernetes': {
       const { createKubernetesPlatform } = await import('./kubernetes/kubernetes-platform.ts');
-      return createKubernetesPlatform(service, common);
+      return createKubernetesPlatform(service, {
+        ...(await options.adapters?.kubernetes?.(service)),
+        ...common,
+      });
     }
   }
 }
@@ -33,15 +53,20 @@ export class PlatformRegistry {
   readonly #cache = new Map<string, Promise<Platform>>();
   readonly #services: readonly ServiceConfig[];
   readonly #logger: Logger | undefined;
-  constructor(services: readonly ServiceConfig[], logger?: Logger) {
+  readonly #adapters: PlatformOptionsSource | undefined;
+  constructor(services: readonly ServiceConfig[], logger?: Logger, adapters?: PlatformOptionsSource) {
     this.#services = services;
     this.#logger = logger;
+    this.#adapters = adapters;
   }
   for(service: ServiceConfig): Promise<Platform> {
     const key = `${service.name}/${service.environment}`;
     let platform = this.#cache.get(key);
     if (!platform) {
-      platform = createPlatform(service, this.#logger ? { logger: this.#logger } : {});
+      platform = createPlatform(service, {
+        ...(this.#logger ? { logger: this.#logger } : {}),
+        ...(this.#adapters ? { adapters: this.#adapters } : {}),
+      });
       this.#cache.set(key, platform);
       platform.catch(() => this.#cache.delete(key));
     }

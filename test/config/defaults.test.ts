@@ -15,6 +15,15 @@ describe('defaults apply field by field', () => {
       emergencyApproverGroup: 'cto',
       rollbackErrorRate: 0.1,
       rollbackAfter: 300_000,
+      allowed: {},
+      confirmTimeout: 900_000,
+      settleTimeout: { kubernetes: 600_000, cloudrun: 300_000, appservice: 600_000 },
+      verifyTimeout: 120_000,
+    });
+    expect(parseConfigText('deploy: { settleTimeout: { cloudrun: 1m } }\n').deploy.settleTimeout).toEqual({
+      kubernetes: 600_000,
+      cloudrun: 60_000,
+      appservice: 600_000,
     });
     expect(config.approvals.production).toEqual({
       required: 2,

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main as slackCli } from '../../src/local/cli.ts';
+import { type CloudRunFake, startCloudRunFake } from '../../src/local/platforms/cloudrun/server.ts';
 import { openPostgres } from '../../src/store/postgres.ts';
-import { type CloudRunFake, startCloudRunFake } from '../fakes/cloudrun/server.ts';
 import { TEST_DATABASE_URL } from '../helpers/services.ts';
 
 /**

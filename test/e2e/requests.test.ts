@@ -4,10 +4,10 @@
  * and hostile input gets a plain answer within the ack deadline.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Incident } from '../../src/incidents/incident.ts';
 import type { RecordedCall } from '../../src/local/slack/server.ts';
 import { INCIDENT_ACTIONS } from '../../src/slack/incidents/blocks/headline.ts';
 import { DATABASE_UNREACHABLE } from '../../src/slack/kit/unavailable.ts';
-import type { Incident } from '../../src/store/repositories/incidents.ts';
 import {
   blockTexts,
   type HealthFixtures,

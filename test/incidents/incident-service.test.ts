@@ -1,22 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
 import { configSchema } from '../../src/config/schema.ts';
+import { createMemoryCoordination } from '../../src/coordination/memory.ts';
 import { IncidentInputError, IncidentStateError, UnknownRoleError } from '../../src/incidents/errors.ts';
 import { INCIDENT_SETUP_FLOW, IncidentService } from '../../src/incidents/incident-service.ts';
 import { UnknownSeverityError } from '../../src/incidents/severity.ts';
+import { createLogger } from '../../src/logger.ts';
 import { migrate } from '../../src/store/migrate.ts';
-import { repositories } from '../../src/store/repositories/index.ts';
+import type { FlowRun } from '../../src/store/repositories/flow-runs.ts';
+import { incidentStore, repositories } from '../../src/store/repositories/index.ts';
 import { openPostgresForTest, type TestDatabase } from '../store/databases.ts';
 
 describe('IncidentService against real Postgres', () => {
   let database: TestDatabase;
-  let service: IncidentService;
+  let service: IncidentService<FlowRun>;
   const clock = new ManualClock('2026-03-02T09:00:00Z');
   const config = configSchema.parse({});
   beforeAll(async () => {
     database = await openPostgresForTest();
     await migrate(database.db);
-    service = new IncidentService({ db: database.db, clock, config });
+    service = new IncidentService({
+      store: incidentStore(database.db, clock),
+      clock,
+      config,
+      timers: createMemoryCoordination({ clock }),
+      logger: createLogger({ level: 'silent' }),
+    });
   });
   afterAll(async () => {
     await database?.dispose();
@@ -121,7 +130,7 @@ describe('IncidentService against real Postgres', () => {
       'communications lead',
     );
     clock.advance(50 * 60_000);
-    const resolved = await service.resolve(n, {
+    const { incident: resolved } = await service.resolve(n, {
       actor: 'U3',
       resolution: 'Rolled back',
       rootCause: 'Bad deploy',

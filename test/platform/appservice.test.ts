@@ -4,17 +4,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
 import { type ServiceConfig, serviceSchema } from '../../src/config/schema.ts';
 import {
+  type AppServiceFake,
+  type AppServiceFakeOptions,
+  startAppServiceFake,
+} from '../../src/local/platforms/appservice/server.ts';
+import { DEPLOYMENT_STATUS } from '../../src/local/platforms/appservice/state.ts';
+import {
   type AppServicePlatformOptions,
   createAppServicePlatform,
 } from '../../src/platform/appservice/appservice-platform.ts';
 import { PlatformError } from '../../src/platform/errors.ts';
 import type { Platform } from '../../src/platform/platform.ts';
-import {
-  type AppServiceFake,
-  type AppServiceFakeOptions,
-  startAppServiceFake,
-} from '../fakes/appservice/server.ts';
-import { DEPLOYMENT_STATUS } from '../fakes/appservice/state.ts';
 import { describePlatformContract, type PlatformHarness } from './contract.ts';
 
 /** A TokenCredential with a fixed token: the SDK's documented way to authenticate in tests. */

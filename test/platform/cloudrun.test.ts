@@ -6,13 +6,13 @@ import { OAuth2Client } from 'google-auth-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
 import { serviceSchema } from '../../src/config/schema.ts';
+import { type CloudRunFake, startCloudRunFake } from '../../src/local/platforms/cloudrun/server.ts';
 import {
   type CloudRunPlatformOptions,
   createCloudRunPlatform,
 } from '../../src/platform/cloudrun/cloudrun-platform.ts';
 import { PlatformError } from '../../src/platform/errors.ts';
 import type { Platform } from '../../src/platform/platform.ts';
-import { type CloudRunFake, startCloudRunFake } from '../fakes/cloudrun/server.ts';
 import { describePlatformContract, type PlatformHarness } from './contract.ts';
 
 /** An auth client that needs no network: google-auth-library's OAuth2Client with a preset token. */

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { serviceSchema } from '../../src/config/schema.ts';
+import { type KubernetesFake, startKubernetesFake } from '../../src/local/platforms/kubernetes/server.ts';
 import { createKubernetesPlatform } from '../../src/platform/kubernetes/kubernetes-platform.ts';
 import type { Platform } from '../../src/platform/platform.ts';
-import { type KubernetesFake, startKubernetesFake } from '../fakes/kubernetes/server.ts';
 
 /**
  * The fake checked against kubectl itself: the same operation done by `kubectl` on one fake and by

@@ -4,6 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
 import { type ServiceConfig, serviceSchema } from '../../src/config/schema.ts';
+import { type KubernetesFake, startKubernetesFake } from '../../src/local/platforms/kubernetes/server.ts';
 import { PlatformError } from '../../src/platform/errors.ts';
 import {
   createKubernetesPlatform,
@@ -12,7 +13,6 @@ import {
 import { parseDeployment } from '../../src/platform/kubernetes/resources.ts';
 import { rolloutState } from '../../src/platform/kubernetes/rollout-status.ts';
 import type { Platform } from '../../src/platform/platform.ts';
-import { type KubernetesFake, startKubernetesFake } from '../fakes/kubernetes/server.ts';
 import { describePlatformContract } from './contract.ts';
 
 const TOKEN = 'k8s-test-token';

@@ -730,7 +730,7 @@ export function describeRepositories(name: string, openDbForTest: () => Promise<
         const fresh = await repos.operations.create({
           kind: 'scale',
           service,
-          environment: 'staging',
+          environment: 'production',
           requestedBy: 'U1',
           idempotencyKey: unique('op'),
         });
@@ -768,11 +768,16 @@ export function describeRepositories(name: string, openDbForTest: () => Promise<
           });
         const a = await make('production');
         const b = await make('staging');
-        const c = await make('production');
+        const c = await make('canary');
         await repos.operations.transition(c.operation.id, ['requested'], 'cancelled');
-        await make('production').then((other) =>
+        await make('canary').then((other) =>
           repos.operations.transition(other.operation.id, ['requested'], 'running'),
         );
+        // One active operation per service and environment, whatever Redis says.
+        await expect(make('production')).rejects.toMatchObject({
+          code: '23505',
+          constraint: 'operations_one_active_idx',
+        });
         await repos.operations.create({
           kind: 'traffic',
           service: unique('svc'),

@@ -1,11 +1,11 @@
 /** `/deploy audit`: one page of audit records, newest first, packed within Slack's block limits. */
 import type { Block, KnownBlock } from '@slack/types';
 import type { AuditPage } from '../../deploy/audit.ts';
+import { incidentId } from '../../incidents/incident.ts';
 import type { AuditOutcome, AuditRecord } from '../../store/repositories/audit.ts';
-import { incidentId } from '../../store/repositories/incidents.ts';
-import { LIMITS, truncateMrkdwn } from '../incidents/blocks/limits.ts';
 import type { Reply } from '../kit/command.ts';
 import { escapeMrkdwn, slackDate, truncate } from '../kit/escape.ts';
+import { LIMITS, truncateMrkdwn } from '../kit/limits.ts';
 import { packLines } from '../kit/pack-lines.ts';
 
 const OUTCOME_EMOJI: Record<AuditOutcome, string> = {
@@ -16,6 +16,10 @@ const OUTCOME_EMOJI: Record<AuditOutcome, string> = {
   succeeded: ':white_check_mark:',
   failed: ':x:',
   cancelled: ':heavy_multiplication_x:',
+  started: ':arrow_forward:',
+  verifying: ':mag:',
+  expired: ':hourglass:',
+  interrupted: ':warning:',
 };
 
 /** Longest details shown per record (the CSV export has them whole). */

@@ -1,9 +1,9 @@
 /** Buttons of health answers ("Post to channel", "Watch until healthy") and the incident headline's "Run health check". */
 import type { App, BlockButtonAction, RespondFn } from '@slack/bolt';
 import { recheckedFor, sharedBy, watchPostedPrivately } from '../../../templates/health.ts';
+import { incidentId, parseIncidentId } from '../../incidents/incident.ts';
 import type { Logger } from '../../logger.ts';
 import type { Services } from '../../services.ts';
-import { incidentId, parseIncidentId } from '../../store/repositories/incidents.ts';
 import { runIncidentHealthCheck } from '../incidents/health.ts';
 import type { Reply } from '../kit/command.ts';
 import { UserInputError } from '../kit/errors.ts';
@@ -20,7 +20,7 @@ import {
 } from './blocks/report.ts';
 import { decodePost, decodeWatch, reportOf } from './button-values.ts';
 import { findCheckableService } from './lookup.ts';
-import { startHealthWatch } from './watches.ts';
+import { startHealthWatch } from './watch-message.ts';
 
 /** The incident headline's button (built with the headline); its value is the incident number. */
 export const RUN_INCIDENT_HEALTH_CHECK_ACTION = 'incident_run_health_check';

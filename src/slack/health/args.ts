@@ -1,17 +1,18 @@
 /** Parses the arguments of `/deploy health`. */
 import { healthUsage } from '../../../templates/health.ts';
 import { formatDuration, parseDuration } from '../../config/duration.ts';
+import { MIN_WATCH_INTERVAL_MS } from '../../health/watches.ts';
 import { UserInputError } from '../kit/errors.ts';
 import { escapeMrkdwn } from '../kit/escape.ts';
 
 /**
  * Watch bounds: every 10 s for at most 10 min by default; nothing more often than every 10 s (each
- * round updates a message, and Slack allows about 50 `chat.update` a minute for the whole app) or
- * longer than 1 h.
+ * round updates a message, and Slack allows about 50 `chat.update` a minute for the whole app:
+ * refused here, and guarded by the domain's watches too) or longer than 1 h.
  */
 export const DEFAULT_WATCH_INTERVAL_MS = 10_000;
 export const DEFAULT_WATCH_DURATION_MS = 10 * 60_000;
-export const MIN_WATCH_MS = 10_000;
+export const MIN_WATCH_MS = MIN_WATCH_INTERVAL_MS;
 export const MAX_WATCH_DURATION_MS = 60 * 60_000;
 
 export interface WatchSpec {

@@ -6,10 +6,10 @@ import type { AckFn, App, RespondFn, ViewResponseAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { alreadyDeclared, declaredReply } from '../../../templates/incident.ts';
+import { type Incident, incidentId } from '../../incidents/incident.ts';
 import { parseStatus } from '../../incidents/status.ts';
 import type { Logger } from '../../logger.ts';
 import type { Services } from '../../services.ts';
-import { type Incident, incidentId } from '../../store/repositories/incidents.ts';
 import { outOfDate, UserInputError } from '../kit/errors.ts';
 import { incidentNumberValue } from '../kit/input.ts';
 import { claimOnce, clickKey, DOUBLE_CLICK_MS, runOnce, VIEW_SUBMISSION_TTL_MS } from '../kit/once.ts';
@@ -31,7 +31,7 @@ import {
   severityFlow,
   updateFlow,
 } from './flows.ts';
-import { type IncidentSlackContext, incidentService, tellUser } from './incident-slack.ts';
+import { type IncidentSlackContext, tellUser } from './incident-slack.ts';
 import { decodeMetadata, INCIDENT_VIEWS, type ModalMetadata, ModalValues } from './modal-state.ts';
 
 /** The next update of a submitted update form: between a minute and a week. */
@@ -121,7 +121,7 @@ export function registerIncidentActions(app: App, services: Services): void {
           throw outOfDate('button');
         }
         const run = async (): Promise<void> => {
-          const incident = await asUserErrors(() => incidentService(services).get(number.data));
+          const incident = await asUserErrors(() => services.incidents.get(number.data));
           await work({ incident, who, triggerId: parsed.data.trigger_id, ctx });
         };
         const key = options.once ? clickKey(body) : undefined;
@@ -139,7 +139,7 @@ export function registerIncidentActions(app: App, services: Services): void {
 
   onButton(INCIDENT_ACTIONS.postUpdate, { once: false }, async ({ incident, who, triggerId, ctx }) => {
     assertOpen(incident);
-    const cadenceMs = incidentService(services).severity(incident.severity).updateCadence;
+    const cadenceMs = services.incidents.severity(incident.severity).updateCadence;
     await ctx.client.views.open({
       trigger_id: triggerId,
       view: buildUpdateModal({ incident, cadenceMs, metadata: metadataFor(incident, who) }),

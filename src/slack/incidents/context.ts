@@ -1,6 +1,6 @@
 import { notInIncident } from '../../../templates/incident.ts';
+import { type Incident, parseIncidentId } from '../../incidents/incident.ts';
 import type { Services } from '../../services.ts';
-import { type Incident, parseIncidentId } from '../../store/repositories/incidents.ts';
 import type { CommandInvocation } from '../kit/command.ts';
 import { UserInputError } from '../kit/errors.ts';
 

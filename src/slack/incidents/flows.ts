@@ -2,9 +2,7 @@
  * The incident flows as Slack runs them: the domain action (one transaction, timeline recorded),
  * then the messages, headline and topic. Shared by slash commands and modal submissions.
  */
-import { addMilliseconds } from 'date-fns/addMilliseconds';
 import { archiveNotice, slackStepsFailed } from '../../../templates/incident.ts';
-import { CoordinationError } from '../../coordination/errors.ts';
 import { type ClaimedRun, FlowClaimLostError } from '../../flows/recorded-flow.ts';
 import {
   IncidentInputError,
@@ -12,13 +10,13 @@ import {
   IncidentStateError,
   UnknownRoleError,
 } from '../../incidents/errors.ts';
+import { type Incident, incidentId } from '../../incidents/incident.ts';
 import {
   type DeclareInput,
   INCIDENT_SETUP_FLOW,
   type UpdateInput,
 } from '../../incidents/incident-service.ts';
 import { findSeverity, UnknownSeverityError } from '../../incidents/severity.ts';
-import { type Incident, incidentId } from '../../store/repositories/incidents.ts';
 import { UserInputError } from '../kit/errors.ts';
 import { escapeMrkdwn, slackDate } from '../kit/escape.ts';
 import { type SlackStepFailure, SlackSteps } from '../kit/slack-steps.ts';
@@ -26,7 +24,6 @@ import {
   type IncidentSetupInput,
   type IncidentSlackContext,
   incidentLink,
-  incidentService,
   postToIncident,
   refreshIncidentInSlack,
   type SlackOutcome,
@@ -39,9 +36,6 @@ import {
   severityMessage,
   updateMessage,
 } from './messages.ts';
-
-export const ARCHIVE_TIMER_KIND = 'incident.archive';
-export const archiveTimerId = (number: number): string => `incident-archive:${number}`;
 
 /**
  * Domain refusals become private answers with what to do; anything else propagates. Their messages
@@ -97,7 +91,7 @@ export async function declareFlow(
   const setupInput: IncidentSetupInput = { createChannel, ...(replyChannelId ? { replyChannelId } : {}) };
   const claim = flows.newClaim();
   const { incident, created, setup } = await asUserErrors(() =>
-    incidentService(ctx.services).declare({ ...declare, setup: { input: setupInput, claim } }),
+    ctx.services.incidents.declare({ ...declare, setup: { input: setupInput, claim } }),
   );
   ctx.services.logger.info(
     { incident: incident.number, created, severity: incident.severity, actor: input.declaredBy },
@@ -154,9 +148,7 @@ export async function updateFlow(
   number: number,
   input: UpdateInput,
 ): Promise<SlackOutcome> {
-  const { incident, nextStep } = await asUserErrors(() =>
-    incidentService(ctx.services).postUpdate(number, input),
-  );
+  const { incident, nextStep } = await asUserErrors(() => ctx.services.incidents.postUpdate(number, input));
   const roles = await ctx.services.repos.roles.list(number);
   return { incident, failures: await announce(ctx, incident, updateMessage(incident, roles, nextStep)) };
 }
@@ -166,7 +158,7 @@ export async function severityFlow(
   number: number,
   input: { actor: string; severity: string; reason: string },
 ): Promise<SlackOutcome & { changed: boolean }> {
-  const outcome = await asUserErrors(() => incidentService(ctx.services).changeSeverity(number, input));
+  const outcome = await asUserErrors(() => ctx.services.incidents.changeSeverity(number, input));
   if (!outcome.changed) return { incident: outcome.incident, failures: [], changed: false };
   const message = severityMessage(outcome.incident, {
     from: outcome.from,
@@ -185,7 +177,7 @@ export async function roleFlow(
   number: number,
   input: { actor: string; role: string; userId: string },
 ): Promise<SlackOutcome & { role: string; changed: boolean }> {
-  const outcome = await asUserErrors(() => incidentService(ctx.services).assignRole(number, input));
+  const outcome = await asUserErrors(() => ctx.services.incidents.assignRole(number, input));
   if (!outcome.changed)
     return { incident: outcome.incident, failures: [], role: outcome.role, changed: false };
   const failures: SlackStepFailure[] = [];
@@ -211,36 +203,20 @@ export async function resolveFlow(
   number: number,
   input: { actor: string; resolution: string; rootCause?: string | null },
 ): Promise<SlackOutcome> {
-  const incident = await asUserErrors(() => incidentService(ctx.services).resolve(number, input));
+  const { incident, archive } = await asUserErrors(() => ctx.services.incidents.resolve(number, input));
   const severity = findSeverity(incident.severity, ctx.services.config.severities);
   const failures = await announce(ctx, incident, resolutionMessage(incident, severity));
-  const archiveAfter = ctx.services.config.incidents.archiveAfter;
-  if (incident.channelId && archiveAfter > 0) {
+  if (archive && incident.channelId) {
     const channel = incident.channelId;
-    const dueAt = addMilliseconds(incident.resolvedAt ?? ctx.services.clock.now(), archiveAfter);
-    try {
-      await ctx.services.coordination.schedule({
-        id: archiveTimerId(number),
-        kind: ARCHIVE_TIMER_KIND,
-        payload: { incident: number },
-        dueAt,
-      });
-    } catch (error) {
-      // The incident is resolved (committed): say what is missing rather than fail the whole answer.
-      if (!(error instanceof CoordinationError && error.transient)) throw error;
-      ctx.logger.error({ err: error, incident: number }, 'could not schedule archiving the channel');
-      failures.push({
-        step: `schedule archiving the channel (${slackDate(dueAt)})`,
-        error: 'redis_unreachable',
-      });
+    const when = slackDate(archive.dueAt);
+    // The incident is resolved (committed): say what is missing rather than fail the whole answer.
+    if (!archive.scheduled) {
+      failures.push({ step: `schedule archiving the channel (${when})`, error: 'redis_unreachable' });
       return { incident, failures };
     }
     const steps = new SlackSteps(ctx.logger);
     await steps.run('post the archive notice', () =>
-      ctx.client.chat.postMessage({
-        channel,
-        text: archiveNotice({ id: incidentId(number), when: slackDate(dueAt) }),
-      }),
+      ctx.client.chat.postMessage({ channel, text: archiveNotice({ id: incidentId(number), when }) }),
     );
     failures.push(...steps.failures);
   }
@@ -252,14 +228,6 @@ export async function reopenFlow(
   number: number,
   actor: string,
 ): Promise<SlackOutcome> {
-  const incident = await asUserErrors(() => incidentService(ctx.services).reopen(number, { actor }));
-  // The archive timer checks the status when due, so one left behind (Redis unreachable) archives nothing.
-  await ctx.services.coordination.cancel(archiveTimerId(number)).catch((error: unknown) => {
-    if (!(error instanceof CoordinationError && error.transient)) throw error;
-    ctx.logger.warn(
-      { err: error, incident: number },
-      'could not cancel the archive timer; it will find the incident open',
-    );
-  });
+  const incident = await asUserErrors(() => ctx.services.incidents.reopen(number, { actor }));
   return { incident, failures: await announce(ctx, incident, reopenedMessage(incident, actor)) };
 }

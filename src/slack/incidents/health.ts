@@ -1,6 +1,7 @@
 /**
  * The health of an incident's affected services, posted where the incident lives and recorded on
- * its timeline. Used by `/incident health` and the headline's "Run health check" button.
+ * its timeline. Used by `/incident health` and the headline's "Run health check" button. Which
+ * environments are checked is the domain's (src/incidents/health-check.ts); this posts and renders.
  */
 import type { WebClient } from '@slack/web-api';
 import {
@@ -10,52 +11,18 @@ import {
   incidentNoServicesHint,
   incidentNotConfigured,
 } from '../../../templates/health.ts';
-import type { RunbookConfig, ServiceConfig } from '../../config/schema.ts';
-import type { HealthService } from '../../health/service.ts';
-import { summarizeReport } from '../../health/summary.ts';
-import { type HealthReport, type HealthStatus, worstStatus } from '../../health/types.ts';
+import type { HealthStatus } from '../../health/types.ts';
+import {
+  type AffectedServicesHealth,
+  checkAffectedServices,
+  overallStatus,
+} from '../../incidents/health-check.ts';
+import { type Incident, incidentId } from '../../incidents/incident.ts';
+import type { TimelineEvent } from '../../incidents/timeline.ts';
 import type { Services } from '../../services.ts';
-import { type Incident, incidentId } from '../../store/repositories/incidents.ts';
-import type { TimelineEvent } from '../../store/repositories/timeline.ts';
 import { buildMultiReport, statusEmoji } from '../health/blocks/report.ts';
 import { UserInputError } from '../kit/errors.ts';
 import { escapeMrkdwn } from '../kit/escape.ts';
-
-export interface AffectedServicesHealth {
-  reports: HealthReport[];
-  /** Affected services runbook.yml does not know. */
-  notConfigured: string[];
-  /** Configured, but without health checks ("name (environment)"). */
-  noChecks: string[];
-}
-
-/**
- * Checks the named services. A name configured in several environments means its production
- * environment when there is one, else all of them.
- */
-export async function checkAffectedServices(
-  health: HealthService,
-  config: RunbookConfig,
-  names: readonly string[],
-): Promise<AffectedServicesHealth> {
-  const notConfigured: string[] = [];
-  const noChecks: string[] = [];
-  const targets: ServiceConfig[] = [];
-  for (const name of new Set(names)) {
-    const configured = config.services.filter((s) => s.name === name);
-    if (configured.length === 0) {
-      notConfigured.push(name);
-      continue;
-    }
-    const production = configured.filter((s) => s.environment === 'production');
-    for (const service of production.length > 0 ? production : configured) {
-      if (service.healthChecks.length === 0) noChecks.push(`${service.name} (${service.environment})`);
-      else targets.push(service);
-    }
-  }
-  const reports = await Promise.all(targets.map((s) => health.checkService(s.name, s.environment)));
-  return { reports, notConfigured, noChecks };
-}
 
 /** Throws UserInputError (saying how to add them) when the incident names no affected services. */
 export function requireAffectedServices(incident: Incident): void {
@@ -105,7 +72,7 @@ export async function runIncidentHealthCheck(
       trailer.join('\n'),
     );
 
-  const status = worstStatus(checked.reports.map((r) => r.status));
+  const status = overallStatus(checked);
   const headline = incidentHealthTitle({
     id,
     emoji: statusEmoji(status),
@@ -120,24 +87,11 @@ export async function runIncidentHealthCheck(
   });
   if (!posted.ts) throw new Error('chat.postMessage answered without a ts');
 
-  const summaries = checked.reports.map(summarizeReport);
-  const { event } = await services.repos.timeline.add({
-    incidentNumber: incident.number,
+  const message = { channelId: where.channel, ts: posted.ts };
+  const { event } = await services.incidents.recordHealthCheck(incident.number, {
     actor: actorUserId,
-    kind: 'health_check',
-    text: `Health check: ${status}. ${summaries.join('; ')}`,
-    data: {
-      status,
-      services: checked.reports.map((r) => ({
-        service: r.service ?? null,
-        environment: r.environment ?? null,
-        status: r.status,
-        durationMs: Math.round(r.durationMs),
-      })),
-      notConfigured: checked.notConfigured,
-      noChecks: checked.noChecks,
-      message: { channelId: where.channel, ts: posted.ts },
-    },
+    checked,
+    message,
   });
-  return { ...checked, status, message: { channelId: where.channel, ts: posted.ts }, event };
+  return { ...checked, status, message, event };
 }

@@ -12,23 +12,18 @@ import { z } from 'zod';
 import { channelTopic } from '../../../templates/incident.ts';
 import type { ClaimedRun } from '../../flows/recorded-flow.ts';
 import { incidentChannelName } from '../../incidents/channel-name.ts';
-import { IncidentService } from '../../incidents/incident-service.ts';
+import { type Incident, incidentId, type SlackMessageRef } from '../../incidents/incident.ts';
+import type { SlackRefsPatch } from '../../incidents/ports.ts';
 import { findSeverity } from '../../incidents/severity.ts';
 import { STATUS_LABEL } from '../../incidents/status.ts';
 import type { Logger } from '../../logger.ts';
 import type { Services } from '../../services.ts';
 import type { Queryable } from '../../store/db.ts';
-import {
-  type Incident,
-  incidentId,
-  type SlackMessageRef,
-  type SlackRefsPatch,
-} from '../../store/repositories/incidents.ts';
 import { repositories } from '../../store/repositories/index.ts';
 import { escapeMrkdwn, truncate } from '../kit/escape.ts';
+import { LIMITS } from '../kit/limits.ts';
 import { type SlackStepFailure, SlackSteps, slackErrorCode } from '../kit/slack-steps.ts';
 import { buildHeadline } from './blocks/headline.ts';
-import { LIMITS } from './blocks/limits.ts';
 
 export interface IncidentSlackContext {
   client: WebClient;
@@ -62,10 +57,6 @@ export const SETUP_STEPS = ['channel', 'invite', 'topic', 'headline', 'pin', 'an
 const channelStep = z.object({ channelId: z.string(), adopted: z.boolean().optional() });
 const messageStep = z.object({ channelId: z.string(), ts: z.string() });
 const doneStep = z.object({});
-
-export function incidentService(services: Services): IncidentService {
-  return new IncidentService({ db: services.db, clock: services.clock, config: services.config });
-}
 
 /** A configured channel (`#incidents` or `C0123`) as Slack shows it: ids become channel links. */
 export function channelMention(ref: string): string {

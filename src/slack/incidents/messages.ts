@@ -12,11 +12,11 @@ import {
 } from '../../../templates/incident.ts';
 import { formatDuration } from '../../config/duration.ts';
 import type { SeverityConfig } from '../../config/schema.ts';
+import type { IncidentRole } from '../../incidents/incident.ts';
+import { type Incident, incidentId } from '../../incidents/incident.ts';
 import { STATUS_LABEL } from '../../incidents/status.ts';
-import type { IncidentRole } from '../../store/repositories/incident-roles.ts';
-import { type Incident, incidentId } from '../../store/repositories/incidents.ts';
 import { escapeMrkdwn, slackDate, truncate } from '../kit/escape.ts';
-import { LIMITS, truncateMrkdwn } from './blocks/limits.ts';
+import { LIMITS, truncateMrkdwn } from '../kit/limits.ts';
 
 export interface SlackText {
   text: string;

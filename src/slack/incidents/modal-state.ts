@@ -1,7 +1,7 @@
 /** What incident modals carry (private_metadata) and what their submissions hold (state.values). */
 import { z } from 'zod';
 import { cleanText, MAX_INCIDENT_NUMBER, slackUserId } from '../kit/input.ts';
-import { LIMITS } from './blocks/limits.ts';
+import { LIMITS } from '../kit/limits.ts';
 
 export const INCIDENT_VIEWS = {
   declare: 'incident_declare',

@@ -7,9 +7,9 @@
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
+import { incidentId } from '../../incidents/incident.ts';
 import type { Logger } from '../../logger.ts';
 import type { Services } from '../../services.ts';
-import { incidentId } from '../../store/repositories/incidents.ts';
 import { claimOnce, releaseClaim } from '../kit/once.ts';
 
 export const PIN_REACTION = 'pushpin';
@@ -54,11 +54,6 @@ export type ReactionOutcome =
   | 'unpinned'
   | 'still_pinned'
   | 'not_pinned';
-
-/** `pin:<channel>:<ts>`: one timeline event per pinned message. */
-export function pinSourceKey(channel: string, ts: string): string {
-  return `pin:${channel}:${ts}`;
-}
 
 /** A Slack ts (`1712345678.000100`, seconds.microseconds) as a Date. */
 export function slackTsToDate(ts: string): Date {
@@ -144,15 +139,14 @@ export async function handleReactionEvent(
   }
   const log = logger.child({ eventId, incident: incidentId(incident.number), channel, ts });
   try {
-    const sourceKey = pinSourceKey(channel, ts);
     const message = await fetchMessage(delivery.client, channel, ts);
     if (event.type === 'reaction_removed') {
       if (message && stillPinned(message)) {
         log.info('📌 removed, but others still have it on the message: kept on the timeline');
         return 'still_pinned';
       }
-      const removed = await services.repos.timeline.removeBySourceKey(sourceKey);
-      log.info({ removed: removed !== null }, '📌 removed: message taken off the timeline');
+      const removed = await services.incidents.removePin({ channelId: channel, ts });
+      log.info({ removed }, '📌 removed: message taken off the timeline');
       return removed ? 'unpinned' : 'not_pinned';
     }
     if (!message) {
@@ -167,14 +161,13 @@ export async function handleReactionEvent(
     );
     const author = message.user ?? event.item_user ?? message.bot_id ?? 'unknown';
     const text = message.text ?? '';
-    const { created } = await services.repos.timeline.add({
-      incidentNumber: incident.number,
-      actor: author,
-      kind: 'pinned_message',
+    const { created } = await services.incidents.recordPin(incident.number, {
+      message: { channelId: channel, ts },
+      author,
       text: text === '' && (message.files?.length ?? 0) > 0 ? '(file)' : text,
+      permalink,
+      pinnedBy: event.user,
       at: slackTsToDate(ts),
-      data: { channel, ts, author, permalink, pinnedBy: event.user },
-      sourceKey,
     });
     log.info({ created }, '📌 added: message on the timeline');
     return created ? 'pinned' : 'already_pinned';

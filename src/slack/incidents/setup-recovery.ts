@@ -5,8 +5,8 @@
  * never set up one incident twice. Logged, bounded, and never fatal.
  */
 import { setupFinishedLater } from '../../../templates/incident.ts';
+import { incidentId } from '../../incidents/incident.ts';
 import { INCIDENT_SETUP_FLOW } from '../../incidents/incident-service.ts';
-import { incidentId } from '../../store/repositories/incidents.ts';
 import { outcomeText, runIncidentSetup } from './flows.ts';
 import {
   type IncidentSlackContext,

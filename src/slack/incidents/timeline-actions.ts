@@ -1,7 +1,7 @@
 /** Previous/Next on a timeline page: replaces the ephemeral page in place through response_url. */
 import type { App, BlockButtonAction } from '@slack/bolt';
+import { incidentId } from '../../incidents/incident.ts';
 import type { Services } from '../../services.ts';
-import { incidentId } from '../../store/repositories/incidents.ts';
 import { outOfDate } from '../kit/errors.ts';
 import { unavailableText } from '../kit/unavailable.ts';
 import { parseTimelinePageValue, TIMELINE_PAGE_ACTION } from './blocks/timeline.ts';

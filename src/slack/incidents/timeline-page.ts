@@ -1,7 +1,8 @@
 /** Loads one page of an incident's timeline and renders it (the command and the page buttons share it). */
+
+import type { Incident } from '../../incidents/incident.ts';
+import { incidentId } from '../../incidents/incident.ts';
 import type { Services } from '../../services.ts';
-import type { Incident } from '../../store/repositories/incidents.ts';
-import { incidentId } from '../../store/repositories/incidents.ts';
 import type { Reply } from '../kit/command.ts';
 import { UserInputError } from '../kit/errors.ts';
 import { buildTimelinePage, TIMELINE_PAGE_SIZE, timelinePageCount } from './blocks/timeline.ts';

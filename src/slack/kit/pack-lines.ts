@@ -1,5 +1,5 @@
-import { LIMITS } from '../incidents/blocks/limits.ts';
 import { truncate } from './escape.ts';
+import { LIMITS } from './limits.ts';
 
 /**
  * Packs lines into section texts of at most `max` characters (Slack: 3,000 a section), keeping

@@ -251,3 +251,11 @@ export class SlackRateLimiter {
     timer.unref();
   }
 }
+
+// The Slack layer's part of Services: src/services.ts imports nothing from src/slack/.
+declare module '../../services.ts' {
+  interface Services {
+    /** Every chat.update and conversations.setTopic goes through it: coalesced, under Slack's tiers. */
+    slackRate: SlackRateLimiter;
+  }
+}

@@ -25,6 +25,10 @@ export const AUDIT_OUTCOMES = [
   'succeeded',
   'failed',
   'cancelled',
+  'started',
+  'verifying',
+  'expired',
+  'interrupted',
 ] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 

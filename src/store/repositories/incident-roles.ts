@@ -1,31 +1,11 @@
 /** Incident roles (commander, comms, scribe, …): one holder per role per incident. */
 import { z } from 'zod';
 import { type Clock, systemClock } from '../../clock.ts';
+import type { IncidentRole } from '../../incidents/incident.ts';
+import type { AssignRoleInput, AssignRoleResult, RoleRecords } from '../../incidents/ports.ts';
 import type { Queryable } from '../db.ts';
 import { inTransaction } from '../transaction.ts';
 import { date, integer, parseRow } from './rows.ts';
-
-export interface IncidentRole {
-  incidentNumber: number;
-  role: string;
-  /** Slack user id of the holder. */
-  userId: string;
-  assignedBy: string;
-  assignedAt: Date;
-}
-
-export interface AssignRoleInput {
-  incidentNumber: number;
-  role: string;
-  userId: string;
-  assignedBy: string;
-}
-
-export interface AssignRoleResult {
-  assignment: IncidentRole;
-  /** Who held the role before (null when it was open); equal to userId when nothing changed. */
-  previousUserId: string | null;
-}
 
 const roleRow = z
   .object({
@@ -49,7 +29,7 @@ function toRole(row: unknown): IncidentRole {
   return parseRow(roleRow, row, 'incident_roles');
 }
 
-export class IncidentRoleRepository {
+export class IncidentRoleRepository implements RoleRecords {
   readonly #q: Queryable;
   readonly #clock: Clock;
 

@@ -1,96 +1,19 @@
 /** Incidents: the INC-n records, numbered gap-free. */
 import { z } from 'zod';
 import { type Clock, systemClock } from '../../clock.ts';
-import { INCIDENT_STATUSES, type IncidentStatus } from '../../incidents/status.ts';
+import type { Incident, SlackMessageRef } from '../../incidents/incident.ts';
+import type {
+  DeclareIncidentInput,
+  DeclareResult,
+  IncidentPatch,
+  IncidentRecords,
+  SlackRefsPatch,
+} from '../../incidents/ports.ts';
+import { INCIDENT_STATUSES } from '../../incidents/status.ts';
 import type { Queryable } from '../db.ts';
 import { StoreError } from '../errors.ts';
 import { inTransaction } from '../transaction.ts';
 import { date, integer, nullableDate, nullableText, parseRow } from './rows.ts';
-
-export { INCIDENT_STATUSES, type IncidentStatus };
-
-/** A Slack message: channel id and ts. */
-export interface SlackMessageRef {
-  channelId: string;
-  ts: string;
-}
-
-export interface Incident {
-  /** The 42 in INC-42. */
-  number: number;
-  title: string;
-  /** Severity name from the config, e.g. P1. */
-  severity: string;
-  status: IncidentStatus;
-  declaredBy: string;
-  /** Slack user id of the incident commander. */
-  commander: string | null;
-  affectedServices: string[];
-  impact: string | null;
-  /** What is known so far. */
-  summary: string | null;
-  /** Dedicated channel; null for a lightweight incident living in the announcement's thread. */
-  channelId: string | null;
-  /** The #incidents message whose thread carries updates. */
-  announcement: SlackMessageRef | null;
-  /** The pinned state message. */
-  headline: SlackMessageRef | null;
-  startedAt: Date;
-  lastUpdateAt: Date | null;
-  nextUpdateDueAt: Date | null;
-  resolvedAt: Date | null;
-  resolution: string | null;
-  rootCause: string | null;
-  dedupeKey: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-export interface DeclareIncidentInput {
-  title: string;
-  severity: string;
-  declaredBy: string;
-  /** Defaults to the declarer; null leaves the role open. */
-  commander?: string | null;
-  affectedServices?: readonly string[];
-  impact?: string | null;
-  summary?: string | null;
-  channelId?: string | null;
-  /** Defaults to now. */
-  startedAt?: Date;
-  nextUpdateDueAt?: Date | null;
-  /** Declaring twice with the same key returns the first incident (Slack retries, double clicks). */
-  dedupeKey?: string | null;
-}
-
-export interface DeclareResult {
-  incident: Incident;
-  /** False when the dedupe key matched an existing incident. */
-  created: boolean;
-}
-
-/** Fields update() may change. Undefined leaves a field alone; null clears it. */
-export interface IncidentPatch {
-  title?: string;
-  severity?: string;
-  status?: IncidentStatus;
-  commander?: string | null;
-  affectedServices?: readonly string[];
-  impact?: string | null;
-  summary?: string | null;
-  lastUpdateAt?: Date | null;
-  nextUpdateDueAt?: Date | null;
-  /** Must be set together with status 'resolved' and cleared when reopening (a CHECK enforces it). */
-  resolvedAt?: Date | null;
-  resolution?: string | null;
-  rootCause?: string | null;
-}
-
-export interface SlackRefsPatch {
-  channelId?: string | null;
-  announcement?: SlackMessageRef | null;
-  headline?: SlackMessageRef | null;
-}
 
 const PATCH_COLUMNS = {
   title: 'title',
@@ -169,19 +92,7 @@ function toIncident(row: unknown): Incident {
   return parseRow(incidentRow, row, 'incidents');
 }
 
-/** 42 → 'INC-42'. */
-export function incidentId(number: number): string {
-  return `INC-${number}`;
-}
-
-/** 'INC-42', 'inc-42' or '42' → 42; anything else → null. */
-export function parseIncidentId(text: string): number | null {
-  const match = /^(?:inc-)?(\d{1,9})$/i.exec(text.trim());
-  const number = match?.[1] ? Number(match[1]) : 0;
-  return number > 0 ? number : null;
-}
-
-export class IncidentRepository {
+export class IncidentRepository implements IncidentRecords {
   readonly #q: Queryable;
   readonly #clock: Clock;
 
@@ -247,6 +158,12 @@ export class IncidentRepository {
 
   async get(number: number): Promise<Incident | null> {
     const { rows } = await this.#q.query('SELECT * FROM incidents WHERE number = $1', [number]);
+    return rows[0] ? toIncident(rows[0]) : null;
+  }
+
+  /** Reads the incident with a row lock, held until the caller's transaction ends. */
+  async lock(number: number): Promise<Incident | null> {
+    const { rows } = await this.#q.query('SELECT * FROM incidents WHERE number = $1 FOR UPDATE', [number]);
     return rows[0] ? toIncident(rows[0]) : null;
   }
 

@@ -1,9 +1,10 @@
 /** Every repository over one Queryable: the Db, or a tx inside db.transaction(). */
 import { type Clock, systemClock } from '../../clock.ts';
-import type { Queryable } from '../db.ts';
+import type { IncidentRepositories, IncidentStore } from '../../incidents/ports.ts';
+import type { Db, Queryable } from '../db.ts';
 import { ApprovalRepository } from './approvals.ts';
 import { AuditRepository } from './audit.ts';
-import { FlowRunRepository } from './flow-runs.ts';
+import { type FlowRun, FlowRunRepository } from './flow-runs.ts';
 import { IncidentRoleRepository } from './incident-roles.ts';
 import { IncidentRepository } from './incidents.ts';
 import { OperationRepository } from './operations.ts';
@@ -32,5 +33,22 @@ export function repositories(q: Queryable, clock: Clock = systemClock): Reposito
     approvals: new ApprovalRepository(q, clock),
     flowRuns: new FlowRunRepository(q, clock),
     processed: new ProcessedRequestRepository(q, clock),
+  };
+}
+
+function incidentRepositories(q: Queryable, clock: Clock): IncidentRepositories<FlowRun> {
+  return {
+    incidents: new IncidentRepository(q, clock),
+    roles: new IncidentRoleRepository(q, clock),
+    timeline: new TimelineRepository(q, clock),
+    setupRuns: new FlowRunRepository(q, clock),
+  };
+}
+
+/** The incident domain's records (src/incidents/ports.ts) over the Db: reads, and transactions. */
+export function incidentStore(db: Db, clock: Clock = systemClock): IncidentStore<FlowRun> {
+  return {
+    repos: incidentRepositories(db, clock),
+    transaction: (fn) => db.transaction((tx) => fn(incidentRepositories(tx, clock))),
   };
 }

@@ -31,6 +31,8 @@ export const OPERATION_STATES = [
   'failed',
   'cancelled',
   'rejected',
+  'expired',
+  'interrupted',
 ] as const;
 export type OperationState = (typeof OPERATION_STATES)[number];
 
@@ -46,6 +48,8 @@ export const FINAL_OPERATION_STATES = [
   'failed',
   'cancelled',
   'rejected',
+  'expired',
+  'interrupted',
 ] as const satisfies readonly OperationState[];
 
 export interface Operation {
@@ -61,6 +65,22 @@ export interface Operation {
   error: string | null;
   incidentNumber: number | null;
   idempotencyKey: string;
+  /** Why (the requester's words, or the incident). */
+  reason: string | null;
+  confirmedBy: string | null;
+  /** The confirmation card, in the channel where it was asked. */
+  cardChannelId: string | null;
+  cardTs: string | null;
+  /** The #deployments message whose thread carries start and outcome. */
+  noticeChannelId: string | null;
+  noticeTs: string | null;
+  /** An unconfirmed card expires then. */
+  expiresAt: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  /** Who runs it, until when (renewed while it runs). */
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -76,6 +96,8 @@ export interface CreateOperationInput {
   incidentNumber?: number | null;
   /** Defaults to 'requested'. */
   state?: OperationState;
+  reason?: string | null;
+  expiresAt?: Date | null;
 }
 
 export interface CreateOperationResult {
@@ -89,7 +111,29 @@ export interface OperationPatch {
   params?: JsonObject;
   result?: JsonObject | null;
   error?: string | null;
+  confirmedBy?: string | null;
+  cardChannelId?: string | null;
+  cardTs?: string | null;
+  noticeChannelId?: string | null;
+  noticeTs?: string | null;
+  startedAt?: Date | null;
+  finishedAt?: Date | null;
+  leaseOwner?: string | null;
+  leaseUntil?: Date | null;
 }
+
+/** Plain columns a patch may set, by patch field. */
+const PATCH_COLUMNS = {
+  confirmedBy: 'confirmed_by',
+  cardChannelId: 'card_channel_id',
+  cardTs: 'card_ts',
+  noticeChannelId: 'notice_channel_id',
+  noticeTs: 'notice_ts',
+  startedAt: 'started_at',
+  finishedAt: 'finished_at',
+  leaseOwner: 'lease_owner',
+  leaseUntil: 'lease_until',
+} as const satisfies Partial<Record<keyof OperationPatch, string>>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -106,6 +150,17 @@ const operationRow = z
     error: nullableText,
     incident_number: integer.nullable(),
     idempotency_key: z.string(),
+    reason: nullableText,
+    confirmed_by: nullableText,
+    card_channel_id: nullableText,
+    card_ts: nullableText,
+    notice_channel_id: nullableText,
+    notice_ts: nullableText,
+    expires_at: date.nullable(),
+    started_at: date.nullable(),
+    finished_at: date.nullable(),
+    lease_owner: nullableText,
+    lease_until: date.nullable(),
     created_at: date,
     updated_at: date,
   })
@@ -122,6 +177,17 @@ const operationRow = z
       error: r.error,
       incidentNumber: r.incident_number,
       idempotencyKey: r.idempotency_key,
+      reason: r.reason,
+      confirmedBy: r.confirmed_by,
+      cardChannelId: r.card_channel_id,
+      cardTs: r.card_ts,
+      noticeChannelId: r.notice_channel_id,
+      noticeTs: r.notice_ts,
+      expiresAt: r.expires_at,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
+      leaseOwner: r.lease_owner,
+      leaseUntil: r.lease_until,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
     }),
@@ -148,8 +214,9 @@ export class OperationRepository {
     const now = this.#clock.now();
     const { rows } = await this.#q.query(
       `INSERT INTO operations (
-         kind, service, environment, state, requested_by, params, incident_number, idempotency_key, created_at, updated_at
-       ) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $9)
+         kind, service, environment, state, requested_by, params, incident_number, idempotency_key, created_at, updated_at,
+         reason, expires_at
+       ) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $9, $10, $11)
        ON CONFLICT (idempotency_key) DO NOTHING
        RETURNING *`,
       [
@@ -162,6 +229,8 @@ export class OperationRepository {
         input.incidentNumber ?? null,
         input.idempotencyKey,
         now,
+        input.reason ?? null,
+        input.expiresAt ?? null,
       ],
     );
     if (rows[0]) return { operation: toOperation(rows[0]), created: true };
@@ -206,9 +275,15 @@ export class OperationRepository {
     from: readonly OperationState[],
     to: OperationState,
     patch: OperationPatch = {},
+    guard: { leaseOwner?: string } = {},
   ): Promise<Operation | null> {
     if (!UUID.test(id) || from.length === 0) return null;
     const params: unknown[] = [id, [...from], to, this.#clock.now()];
+    let owned = '';
+    if (guard.leaseOwner !== undefined) {
+      params.push(guard.leaseOwner);
+      owned = ` AND lease_owner = $${params.length}`;
+    }
     const sets = ['state = $3', 'updated_at = $4'];
     if (patch.params !== undefined) {
       params.push(jsonParam(patch.params));
@@ -222,8 +297,14 @@ export class OperationRepository {
       params.push(patch.error);
       sets.push(`error = $${params.length}`);
     }
+    for (const [field, column] of Object.entries(PATCH_COLUMNS)) {
+      const value = patch[field as keyof typeof PATCH_COLUMNS];
+      if (value === undefined) continue;
+      params.push(value);
+      sets.push(`${column} = $${params.length}`);
+    }
     const { rows } = await this.#q.query(
-      `UPDATE operations SET ${sets.join(', ')} WHERE id = $1::uuid AND state = ANY($2::text[]) RETURNING *`,
+      `UPDATE operations SET ${sets.join(', ')} WHERE id = $1::uuid AND state = ANY($2::text[])${owned} RETURNING *`,
       params,
     );
     return rows[0] ? toOperation(rows[0]) : null;
@@ -248,14 +329,80 @@ export class OperationRepository {
     return rows.map(toOperation);
   }
 
+  /**
+   * Sets fields without a state change (the card's ts once posted, a renewed lease), only while the
+   * operation is in one of `states`. Null when it is not (anymore).
+   */
+  async patch(
+    id: string,
+    states: readonly OperationState[],
+    patch: OperationPatch,
+  ): Promise<Operation | null> {
+    const current = await this.get(id);
+    if (!current || !states.includes(current.state)) return null;
+    return this.transition(id, [current.state], current.state, patch);
+  }
+
+  /**
+   * Takes over a running or verifying operation whose lease ran out (its runner crashed): the
+   * compare-and-set on the lease means one replica alone resumes it. Null when someone holds it.
+   */
+  async claimLease(id: string, owner: string, until: Date): Promise<Operation | null> {
+    if (!UUID.test(id)) return null;
+    const { rows } = await this.#q.query(
+      `UPDATE operations SET lease_owner = $2, lease_until = $3, updated_at = $4
+        WHERE id = $1::uuid AND state IN ('running', 'verifying') AND (lease_until IS NULL OR lease_until <= $4)
+        RETURNING *`,
+      [id, owner, until, this.#clock.now()],
+    );
+    return rows[0] ? toOperation(rows[0]) : null;
+  }
+
+  /** Renews the lease of the operation this owner runs; false when it is no longer this owner's. */
+  async renewLease(id: string, owner: string, until: Date): Promise<boolean> {
+    if (!UUID.test(id)) return false;
+    const { rowCount } = await this.#q.query(
+      `UPDATE operations SET lease_until = $3 WHERE id = $1::uuid AND lease_owner = $2
+         AND state IN ('running', 'verifying')`,
+      [id, owner, until],
+    );
+    return rowCount > 0;
+  }
+
+  /** Unconfirmed operations whose card has expired at `now`, oldest first. */
+  async listExpired(now: Date, limit = 50): Promise<Operation[]> {
+    const { rows } = await this.#q.query(
+      `SELECT * FROM operations WHERE state = 'requested' AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2`,
+      [now, clampLimit(limit, 50)],
+    );
+    return rows.map(toOperation);
+  }
+
+  /** Running or verifying operations whose lease ran out at `now` (their runner is gone). */
+  async listOrphaned(now: Date, limit = 50): Promise<Operation[]> {
+    const { rows } = await this.#q.query(
+      `SELECT * FROM operations WHERE state IN ('running', 'verifying')
+         AND (lease_until IS NULL OR lease_until <= $1) ORDER BY created_at, id LIMIT $2`,
+      [now, clampLimit(limit, 50)],
+    );
+    return rows.map(toOperation);
+  }
+
   /** Most recent first, any state. */
-  async listRecent(filter: { service?: string; limit?: number } = {}): Promise<Operation[]> {
+  async listRecent(
+    filter: { service?: string; environment?: string; limit?: number } = {},
+  ): Promise<Operation[]> {
     const params: unknown[] = [];
-    let where = '';
+    const conditions: string[] = [];
     if (filter.service !== undefined) {
       params.push(filter.service);
-      where = 'WHERE service = $1';
+      conditions.push(`service = $${params.length}`);
     }
+    if (filter.environment !== undefined) {
+      params.push(filter.environment);
+      conditions.push(`environment = $${params.length}`);
+    }
+    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
     params.push(clampLimit(filter.limit, 20));
     const { rows } = await this.#q.query(
       `SELECT * FROM operations ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,

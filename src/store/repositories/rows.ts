@@ -1,5 +1,6 @@
 /** Shared pieces for reading rows (zod) and writing parameters the same way on both backends. */
 import { z } from 'zod';
+import type { JsonObject } from '../../util/json.ts';
 import { StoreError } from '../errors.ts';
 
 export const date = z.date();
@@ -9,7 +10,7 @@ export const nullableText = z.string().nullable();
 export const integer = z.number().int();
 export const jsonObject = z.record(z.string(), z.unknown());
 
-export type JsonObject = Record<string, unknown>;
+export type { JsonObject };
 
 /**
  * jsonb parameters go as JSON text: pg would turn a JS array into a Postgres array literal, and

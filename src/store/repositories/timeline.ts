@@ -1,6 +1,12 @@
 /** Incident timeline events, in the order they happened. */
 import { z } from 'zod';
 import { type Clock, systemClock } from '../../clock.ts';
+import type {
+  AddTimelineEventInput,
+  AddTimelineEventResult,
+  TimelineRecords,
+} from '../../incidents/ports.ts';
+import { TIMELINE_KINDS, type TimelineEvent } from '../../incidents/timeline.ts';
 import type { Queryable } from '../db.ts';
 import { StoreError } from '../errors.ts';
 import {
@@ -8,62 +14,11 @@ import {
   clampLimit,
   date,
   integer,
-  type JsonObject,
   jsonObject,
   jsonParam,
   nullableText,
   parseRow,
 } from './rows.ts';
-
-export const TIMELINE_KINDS = [
-  'declared',
-  'status_update',
-  'severity_change',
-  'role_change',
-  'summary_update',
-  'health_check',
-  'deploy_action',
-  'resolved',
-  'reopened',
-  'note',
-  'pinned_message',
-  'reminder',
-] as const;
-export type TimelineKind = (typeof TIMELINE_KINDS)[number];
-
-/** The actor of events the bot itself records. */
-export const BOT_ACTOR = 'bot';
-
-export interface TimelineEvent {
-  id: number;
-  incidentNumber: number;
-  at: Date;
-  /** Slack user id, or 'bot'. */
-  actor: string;
-  kind: TimelineKind;
-  text: string;
-  data: JsonObject;
-  sourceKey: string | null;
-  createdAt: Date;
-}
-
-export interface AddTimelineEventInput {
-  incidentNumber: number;
-  actor: string;
-  kind: TimelineKind;
-  text: string;
-  data?: JsonObject;
-  /** When it happened; defaults to now. */
-  at?: Date;
-  /** Dedupe key of the source, e.g. `pin:C123:1712345678.000100`: one event per source. */
-  sourceKey?: string | null;
-}
-
-export interface AddTimelineEventResult {
-  event: TimelineEvent;
-  /** False when an event with the same sourceKey existed. */
-  created: boolean;
-}
 
 const eventRow = z
   .object({
@@ -95,7 +50,7 @@ function toEvent(row: unknown): TimelineEvent {
   return parseRow(eventRow, row, 'timeline_events');
 }
 
-export class TimelineRepository {
+export class TimelineRepository implements TimelineRecords {
   readonly #q: Queryable;
   readonly #clock: Clock;
 

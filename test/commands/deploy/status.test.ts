@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type KubernetesFake, startKubernetesFake } from '../../fakes/kubernetes/server.ts';
+import { type KubernetesFake, startKubernetesFake } from '../../../src/local/platforms/kubernetes/server.ts';
 import { startTestBot, type TestBot } from '../../helpers/bot.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Incident } from '../../../src/store/repositories/incidents.ts';
+import type { Incident } from '../../../src/incidents/incident.ts';
 import { eventually, type IncidentBot, startIncidentBot } from './helpers.ts';
 
 describe('running an incident: update, severity, roles, status, list, resolve, reopen', () => {

@@ -1,11 +1,11 @@
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Incident } from '../../../src/incidents/incident.ts';
 import type { SimMessage } from '../../../src/local/slack/workspace.ts';
 import {
   TIMELINE_NEXT_ACTION,
   TIMELINE_PREVIOUS_ACTION,
 } from '../../../src/slack/incidents/blocks/timeline.ts';
-import type { Incident } from '../../../src/store/repositories/incidents.ts';
 import { startTestBot, type TestBot } from '../../helpers/bot.ts';
 
 interface LogLine {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { pinSourceKey, slackTsToDate } from '../../../src/slack/incidents/reactions.ts';
+import { pinSourceKey } from '../../../src/incidents/timeline.ts';
+import { slackTsToDate } from '../../../src/slack/incidents/reactions.ts';
 
 // The listener itself runs end to end in test/e2e/timeline.test.ts (real Bolt, simulator, Postgres, Redis).
 describe('reaction event helpers', () => {

@@ -1,5 +1,5 @@
-import type { Incident } from '../../../src/store/repositories/incidents.ts';
-import type { TimelineEvent, TimelineKind } from '../../../src/store/repositories/timeline.ts';
+import type { Incident } from '../../../src/incidents/incident.ts';
+import type { TimelineEvent, TimelineKind } from '../../../src/incidents/timeline.ts';
 
 export function incident(patch: Partial<Incident> = {}): Incident {
   const at = new Date('2026-01-05T08:00:00Z');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { TimelineEvent } from '../../../src/incidents/timeline.ts';
 import { validateBlocks } from '../../../src/local/slack/blocks.ts';
 import {
   buildTimelinePage,
@@ -12,7 +13,6 @@ import {
   timelinePageCount,
 } from '../../../src/slack/incidents/blocks/timeline.ts';
 import { packLines } from '../../../src/slack/kit/pack-lines.ts';
-import type { TimelineEvent } from '../../../src/store/repositories/timeline.ts';
 import { event, incident } from './timeline-fixtures.ts';
 
 function sectionTexts(blocks: unknown[]): string[] {

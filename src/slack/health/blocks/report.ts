@@ -10,9 +10,9 @@ import {
 } from '../../../../templates/health.ts';
 import { formatMs } from '../../../health/format.ts';
 import { type HealthStatus, statusRank, worstStatus } from '../../../health/types.ts';
-import { LIMITS } from '../../incidents/blocks/limits.ts';
 import type { Reply } from '../../kit/command.ts';
 import { escapeMrkdwn, slackDate, truncate } from '../../kit/escape.ts';
+import { LIMITS } from '../../kit/limits.ts';
 import { packLines } from '../../kit/pack-lines.ts';
 
 /** Slack: at most 50 blocks a message, 3000 characters a section text. */

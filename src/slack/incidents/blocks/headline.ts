@@ -5,12 +5,12 @@
 import type { Block, KnownBlock } from '@slack/types';
 import { Blocks, Elements, Message } from 'slack-block-builder';
 import type { SeverityConfig } from '../../../config/schema.ts';
+import type { IncidentRole } from '../../../incidents/incident.ts';
+import { type Incident, incidentId } from '../../../incidents/incident.ts';
 import { STATUS_EMOJI, STATUS_LABEL } from '../../../incidents/status.ts';
-import type { IncidentRole } from '../../../store/repositories/incident-roles.ts';
-import { type Incident, incidentId } from '../../../store/repositories/incidents.ts';
 import type { Reply } from '../../kit/command.ts';
 import { escapeMrkdwn, slackDate, truncate } from '../../kit/escape.ts';
-import { capBlocks, fieldText, headerText, LIMITS, truncateMrkdwn } from './limits.ts';
+import { capBlocks, fieldText, headerText, LIMITS, truncateMrkdwn } from '../../kit/limits.ts';
 
 export const INCIDENT_ACTIONS = {
   postUpdate: 'incident_post_update',

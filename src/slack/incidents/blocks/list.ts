@@ -2,11 +2,11 @@
 import type { Block, KnownBlock } from '@slack/types';
 import { formatDistanceStrict } from 'date-fns/formatDistanceStrict';
 import { listEmpty } from '../../../../templates/incident.ts';
+import type { Incident } from '../../../incidents/incident.ts';
 import { STATUS_LABEL } from '../../../incidents/status.ts';
-import type { Incident } from '../../../store/repositories/incidents.ts';
 import type { Reply } from '../../kit/command.ts';
+import { LIMITS, truncateMrkdwn } from '../../kit/limits.ts';
 import { incidentLine } from './headline.ts';
-import { LIMITS, truncateMrkdwn } from './limits.ts';
 
 export function incidentListLine(incident: Incident, now: Date): string {
   const age = formatDistanceStrict(incident.startedAt, now);

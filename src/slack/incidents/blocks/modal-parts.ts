@@ -4,7 +4,7 @@ import { Bits } from 'slack-block-builder';
 import { formatDuration } from '../../../config/duration.ts';
 import type { SeverityConfig } from '../../../config/schema.ts';
 import { truncate } from '../../kit/escape.ts';
-import { LIMITS } from './limits.ts';
+import { LIMITS } from '../../kit/limits.ts';
 
 export function option(text: string, value: string, description?: string) {
   return Bits.Option({

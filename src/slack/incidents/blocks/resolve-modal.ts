@@ -1,7 +1,7 @@
 /** The resolve modal: how it was resolved and the root cause. */
 import type { ModalView } from '@slack/types';
 import { Blocks, Elements, Modal } from 'slack-block-builder';
-import { type Incident, incidentId } from '../../../store/repositories/incidents.ts';
+import { type Incident, incidentId } from '../../../incidents/incident.ts';
 import { encodeMetadata, INCIDENT_VIEWS, type ModalMetadata } from '../modal-state.ts';
 import { asModal, modalTitle } from './modal-parts.ts';
 

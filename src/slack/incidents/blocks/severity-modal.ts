@@ -2,7 +2,7 @@
 import type { ModalView } from '@slack/types';
 import { Blocks, Elements, Modal } from 'slack-block-builder';
 import type { SeverityConfig } from '../../../config/schema.ts';
-import { type Incident, incidentId } from '../../../store/repositories/incidents.ts';
+import { type Incident, incidentId } from '../../../incidents/incident.ts';
 import { encodeMetadata, INCIDENT_VIEWS, type ModalMetadata } from '../modal-state.ts';
 import { asModal, modalTitle, severityOption } from './modal-parts.ts';
 

@@ -5,14 +5,14 @@
 
 import { Blocks, Elements, Message } from 'slack-block-builder';
 import { z } from 'zod';
+import type { Incident } from '../../../incidents/incident.ts';
+import { incidentId } from '../../../incidents/incident.ts';
+import type { TimelineEvent, TimelineKind } from '../../../incidents/timeline.ts';
 import { pinnedMessageData, TIMELINE_KIND_LABELS } from '../../../incidents/timeline-export.ts';
-import type { Incident } from '../../../store/repositories/incidents.ts';
-import { incidentId } from '../../../store/repositories/incidents.ts';
-import type { TimelineEvent, TimelineKind } from '../../../store/repositories/timeline.ts';
 import type { Reply } from '../../kit/command.ts';
 import { escapeMrkdwn, slackDate, truncate } from '../../kit/escape.ts';
+import { LIMITS } from '../../kit/limits.ts';
 import { packLines } from '../../kit/pack-lines.ts';
-import { LIMITS } from './limits.ts';
 
 /** Events per page: 20 lines of at most ~900 characters fit in a handful of sections. */
 export const TIMELINE_PAGE_SIZE = 20;

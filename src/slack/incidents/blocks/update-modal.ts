@@ -2,8 +2,8 @@
 import type { ModalView } from '@slack/types';
 import { Blocks, Elements, Modal } from 'slack-block-builder';
 import { formatDuration } from '../../../config/duration.ts';
+import { type Incident, incidentId } from '../../../incidents/incident.ts';
 import { OPEN_STATUSES, STATUS_LABEL } from '../../../incidents/status.ts';
-import { type Incident, incidentId } from '../../../store/repositories/incidents.ts';
 import { encodeMetadata, INCIDENT_VIEWS, type ModalMetadata } from '../modal-state.ts';
 import { asModal, modalTitle, option } from './modal-parts.ts';
 

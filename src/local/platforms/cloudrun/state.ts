@@ -1,6 +1,6 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { type Clock, systemClock } from '../../../src/clock.ts';
+import { type Clock, systemClock } from '../../../clock.ts';
 import { ApiError, enumsToNames, GRPC_CODE, SERVICE_TYPE, withoutDefaults } from './wire.ts';
 
 /**

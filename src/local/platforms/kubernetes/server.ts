@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Clock, systemClock } from '../../../src/clock.ts';
+import { type Clock, systemClock } from '../../../clock.ts';
 import { AppsApi } from './api.ts';
 import { Cluster, keyOf } from './cluster.ts';
 import { DeploymentController } from './controller.ts';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../../../src/clock.ts';
+import type { Clock } from '../../../clock.ts';
 import { type JsonObject, rfc3339 } from './json.ts';
 import { type Deployment, deploymentToWire, type ReplicaSet, replicaSetToWire } from './resources.ts';
 

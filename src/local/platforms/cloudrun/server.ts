@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Clock } from '../../../src/clock.ts';
+import type { Clock } from '../../../clock.ts';
 import { CloudRunState, type Json } from './state.ts';
 import { ApiError, genericError, permissionDenied, renderJson } from './wire.ts';
 

@@ -1,6 +1,6 @@
 /** Slack's Block Kit limits that incident messages and modals keep to. */
 import type { Block, KnownBlock } from '@slack/types';
-import { truncate } from '../../kit/escape.ts';
+import { truncate } from './escape.ts';
 
 export const LIMITS = {
   messageBlocks: 50,

@@ -1,0 +1,557 @@
+/**
+ * /deploy operations as a state machine in Postgres:
+ *   requested → running → verifying → succeeded | failed
+ *   requested → cancelled | expired;  running | verifying → interrupted (a crash, the target not shown)
+ * (the next issue's approvals slot in as requested → awaiting_approval → approved → running: `confirm`
+ * already moves from either 'requested' or 'approved'). Every transition is a compare-and-set on the
+ * expected previous state with its audit record in the same transaction, so a double click, a Slack
+ * retry or two replicas move it once. One active operation per service and environment: a partial
+ * unique index in Postgres, and a coordination lock (renewed while it runs) in front of it.
+ * Knows nothing about Slack: what must be said goes through DeployNotifier.
+ */
+import { randomUUID } from 'node:crypto';
+import { addMilliseconds } from 'date-fns/addMilliseconds';
+import { differenceInMilliseconds } from 'date-fns/differenceInMilliseconds';
+import type { Clock } from '../clock.ts';
+import type { RunbookConfig, ServiceConfig } from '../config/schema.ts';
+import type { Coordination, Lock } from '../coordination/coordination.ts';
+import type { HealthService } from '../health/service.ts';
+import type { Logger } from '../logger.ts';
+import { PlatformError } from '../platform/errors.ts';
+import type { ChangeResult, Platform } from '../platform/platform.ts';
+import type { Db, Queryable } from '../store/db.ts';
+import { isStoreError, SQLSTATE } from '../store/errors.ts';
+import type { AuditOutcome } from '../store/repositories/audit.ts';
+import { repositories } from '../store/repositories/index.ts';
+import type { Operation, OperationPatch, OperationState } from '../store/repositories/operations.ts';
+import type { JsonObject } from '../store/repositories/rows.ts';
+import { type DeployRequest, planOperation, showsTarget } from './plan.ts';
+
+/** How long a run's claim holds without renewal; a crashed runner's operation is resumed after it. */
+export const DEPLOY_LEASE_MS = 30_000;
+const RENEW_EVERY_MS = 10_000;
+/** Between two rounds of health checks while verifying. */
+export const VERIFY_INTERVAL_MS = 5_000;
+
+/** What the domain must say; implemented in the Slack layer (src/slack/deploy/notifier.ts). */
+export interface DeployNotifier {
+  /** The operation moved (or its card was attached): update the card, post to #deployments, the incident. */
+  changed(operation: Operation, event: DeployEvent): Promise<void>;
+}
+
+export type DeployEvent =
+  | 'requested'
+  | 'started'
+  | 'verifying'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled'
+  | 'expired'
+  | 'interrupted';
+
+export interface DeployServiceOptions {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  config: RunbookConfig;
+  coordination: Coordination;
+  health: HealthService;
+  platformFor(service: ServiceConfig): Promise<Platform>;
+  notifier: DeployNotifier;
+  /** How health checks wait between rounds (tests). */
+  verifyIntervalMs?: number;
+}
+
+export interface RequestInput {
+  service: ServiceConfig;
+  request: DeployRequest;
+  requestedBy: string;
+  reason?: string | null;
+  incidentNumber?: number | null;
+  /** Stable for one Slack delivery: a retry returns the first operation. */
+  idempotencyKey: string;
+}
+
+export type RequestOutcome =
+  | { kind: 'created'; operation: Operation }
+  | { kind: 'repeat'; operation: Operation }
+  /** Another operation on the same service and environment is active. */
+  | { kind: 'busy'; active: Operation | undefined };
+
+export type DecisionOutcome =
+  | { kind: 'done'; operation: Operation; run?: Promise<Operation> }
+  | { kind: 'not_found' }
+  | { kind: 'not_requester'; operation: Operation }
+  /** It is not (anymore) in a state this decision applies to: someone or something moved it first. */
+  | { kind: 'moved'; operation: Operation }
+  | { kind: 'expired'; operation: Operation }
+  /** The coordination lock is held: the operation is being started elsewhere right now. */
+  | { kind: 'locked'; operation: Operation };
+
+const lockName = (op: { service: string; environment: string }) => `deploy:${op.service}/${op.environment}`;
+
+const AUDIT_OUTCOME: Record<DeployEvent, AuditOutcome> = {
+  requested: 'requested',
+  started: 'started',
+  verifying: 'verifying',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  expired: 'expired',
+  interrupted: 'interrupted',
+};
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class DeployService {
+  readonly #o: DeployServiceOptions;
+  readonly #worker = randomUUID().slice(0, 8);
+
+  constructor(options: DeployServiceOptions) {
+    this.#o = options;
+  }
+
+  get #repos() {
+    return repositories(this.#o.db, this.#o.clock);
+  }
+
+  /**
+   * One transition: compare-and-set from `from` to `to` with the patch, and its audit record, in one
+   * transaction. Null (nothing written) when the operation was not in `from`.
+   */
+  async #move(
+    op: Operation,
+    from: readonly OperationState[],
+    to: OperationState,
+    event: DeployEvent,
+    actor: string,
+    patch: OperationPatch,
+    details: JsonObject = {},
+    guard: { leaseOwner?: string } = {},
+  ): Promise<Operation | null> {
+    return this.#o.db.transaction(async (tx: Queryable) => {
+      const repos = repositories(tx, this.#o.clock);
+      const moved = await repos.operations.transition(op.id, from, to, patch, guard);
+      if (!moved) return null;
+      await repos.audit.append({
+        actor,
+        action: `deploy.${op.kind}`,
+        outcome: AUDIT_OUTCOME[event],
+        service: op.service,
+        environment: op.environment,
+        incidentNumber: op.incidentNumber,
+        operationId: op.id,
+        details: {
+          from: op.state,
+          to,
+          requestedBy: moved.requestedBy,
+          confirmedBy: moved.confirmedBy,
+          reason: moved.reason,
+          params: moved.params,
+          ...details,
+        },
+      });
+      return moved;
+    });
+  }
+
+  async #tell(op: Operation, event: DeployEvent): Promise<void> {
+    try {
+      await this.#o.notifier.changed(op, event);
+    } catch (error) {
+      this.#o.logger.warn({ err: error, operation: op.id, event }, 'could not tell about a deploy operation');
+    }
+  }
+
+  /** Plans the change against the platform and records it as requested (with its audit row). */
+  async request(input: RequestInput): Promise<RequestOutcome> {
+    const { service } = input;
+    const existing = await this.#repos.operations.findByIdempotencyKey(input.idempotencyKey);
+    if (existing) return { kind: 'repeat', operation: existing };
+    const active = await this.active(service);
+    if (active) return { kind: 'busy', active };
+    const platform = await this.#o.platformFor(service);
+    const earlier = await this.#repos.operations.listRecent({
+      service: service.name,
+      environment: service.environment,
+      limit: 100,
+    });
+    const params = await planOperation(service, platform, input.request, earlier);
+    const expiresAt = addMilliseconds(this.#o.clock.now(), this.#o.config.deploy.confirmTimeout);
+    try {
+      return await this.#o.db.transaction(async (tx) => {
+        const repos = repositories(tx, this.#o.clock);
+        const { operation, created } = await repos.operations.create({
+          kind: input.request.kind,
+          service: service.name,
+          environment: service.environment,
+          requestedBy: input.requestedBy,
+          idempotencyKey: input.idempotencyKey,
+          params,
+          reason: input.reason ?? null,
+          incidentNumber: input.incidentNumber ?? null,
+          expiresAt,
+        });
+        if (!created) return { kind: 'repeat', operation } as const;
+        await repos.audit.append({
+          actor: input.requestedBy,
+          action: `deploy.${operation.kind}`,
+          outcome: 'requested',
+          service: service.name,
+          environment: service.environment,
+          incidentNumber: operation.incidentNumber,
+          operationId: operation.id,
+          details: { to: 'requested', reason: operation.reason, params },
+        });
+        return { kind: 'created', operation } as const;
+      });
+    } catch (error) {
+      if (isStoreError(error, SQLSTATE.uniqueViolation) && error.constraint === 'operations_one_active_idx') {
+        return { kind: 'busy', active: await this.active(service) };
+      }
+      throw error;
+    }
+  }
+
+  /** The active operation on the service and environment, if any. */
+  async active(service: { name: string; environment: string }): Promise<Operation | undefined> {
+    const [first] = await this.#repos.operations.listActive({
+      service: service.name,
+      environment: service.environment,
+    });
+    return first;
+  }
+
+  get(id: string): Promise<Operation | null> {
+    return this.#repos.operations.get(id);
+  }
+
+  /** The card was posted: remember where (no state change). */
+  async attachCard(op: Operation, channelId: string, ts: string): Promise<Operation> {
+    const updated = await this.#repos.operations.patch(op.id, [op.state], {
+      cardChannelId: channelId,
+      cardTs: ts,
+    });
+    return updated ?? op;
+  }
+
+  /** The #deployments message was posted: remember where (no state change). */
+  async attachNotice(op: Operation, channelId: string, ts: string): Promise<Operation> {
+    const current = await this.get(op.id);
+    if (!current) return op;
+    const updated = await this.#repos.operations.patch(op.id, [current.state], {
+      noticeChannelId: channelId,
+      noticeTs: ts,
+    });
+    return updated ?? current;
+  }
+
+  /** Only the requester; starts the run (returned as `run`, for the caller to keep in flight). */
+  async confirm(id: string, user: string): Promise<DecisionOutcome> {
+    const op = await this.get(id);
+    if (!op) return { kind: 'not_found' };
+    if (op.requestedBy !== user) return { kind: 'not_requester', operation: op };
+    if (op.state !== 'requested' && op.state !== 'approved') return { kind: 'moved', operation: op };
+    if (op.expiresAt && op.expiresAt <= this.#o.clock.now()) {
+      const expired = await this.expire(op.id);
+      return { kind: 'expired', operation: expired ?? op };
+    }
+    let lock: Lock | null = null;
+    try {
+      lock = await this.#o.coordination.acquireLock(lockName(op), DEPLOY_LEASE_MS);
+      if (!lock) return { kind: 'locked', operation: op };
+    } catch (error) {
+      // Postgres guards (the compare-and-set below, the unique index); Redis only accelerates.
+      this.#o.logger.warn({ err: error, operation: op.id }, 'deploy lock unavailable; relying on Postgres');
+    }
+    const owner = `${this.#worker}:${randomUUID().slice(0, 8)}`;
+    const now = this.#o.clock.now();
+    const running = await this.#move(op, ['requested', 'approved'], 'running', 'started', user, {
+      confirmedBy: user,
+      startedAt: now,
+      leaseOwner: owner,
+      leaseUntil: addMilliseconds(now, DEPLOY_LEASE_MS),
+    });
+    if (!running) {
+      await lock?.release().catch(() => false);
+      const current = (await this.get(id)) ?? op;
+      return { kind: 'moved', operation: current };
+    }
+    await this.#tell(running, 'started');
+    const run = this.#run(running, owner, lock, 'execute');
+    return { kind: 'done', operation: running, run };
+  }
+
+  /** Only the requester, only while unconfirmed. */
+  async cancel(id: string, user: string): Promise<DecisionOutcome> {
+    const op = await this.get(id);
+    if (!op) return { kind: 'not_found' };
+    if (op.requestedBy !== user) return { kind: 'not_requester', operation: op };
+    const cancelled = await this.#move(
+      op,
+      ['requested', 'awaiting_approval', 'approved'],
+      'cancelled',
+      'cancelled',
+      user,
+      {
+        finishedAt: this.#o.clock.now(),
+      },
+    );
+    if (!cancelled) return { kind: 'moved', operation: (await this.get(id)) ?? op };
+    await this.#tell(cancelled, 'cancelled');
+    return { kind: 'done', operation: cancelled };
+  }
+
+  /** An unconfirmed card past its expiry; null when it was confirmed, cancelled or is not due. */
+  async expire(id: string): Promise<Operation | null> {
+    const op = await this.get(id);
+    if (!op?.expiresAt || op.expiresAt > this.#o.clock.now()) return null;
+    const expired = await this.#move(
+      op,
+      ['requested', 'awaiting_approval', 'approved'],
+      'expired',
+      'expired',
+      'bot',
+      {
+        finishedAt: this.#o.clock.now(),
+      },
+    );
+    if (expired) await this.#tell(expired, 'expired');
+    return expired;
+  }
+
+  /** Expires every card past its time (a sweep: at start-up and periodically). */
+  async expireDue(): Promise<number> {
+    const due = await this.#repos.operations.listExpired(this.#o.clock.now());
+    let count = 0;
+    for (const op of due) if (await this.expire(op.id)) count++;
+    return count;
+  }
+
+  /**
+   * Operations found running or verifying whose runner is gone (a crash, a kill): when the platform
+   * already shows the target, verification resumes; otherwise they are marked interrupted, and
+   * nothing is re-run blindly. Returns the runs resumed here.
+   */
+  async resumeOrphaned(): Promise<Promise<Operation>[]> {
+    const orphaned = await this.#repos.operations.listOrphaned(this.#o.clock.now());
+    const runs: Promise<Operation>[] = [];
+    for (const found of orphaned) {
+      const owner = `${this.#worker}:${randomUUID().slice(0, 8)}`;
+      const claimed = await this.#repos.operations.claimLease(
+        found.id,
+        owner,
+        addMilliseconds(this.#o.clock.now(), DEPLOY_LEASE_MS),
+      );
+      if (!claimed) continue;
+      let lock: Lock | null = null;
+      try {
+        lock = await this.#o.coordination.acquireLock(lockName(claimed), DEPLOY_LEASE_MS);
+      } catch (error) {
+        this.#o.logger.warn(
+          { err: error, operation: claimed.id },
+          'deploy lock unavailable; relying on Postgres',
+        );
+      }
+      runs.push(this.#run(claimed, owner, lock, 'resume'));
+    }
+    return runs;
+  }
+
+  #service(op: Operation): ServiceConfig | undefined {
+    return this.#o.config.services.find((s) => s.name === op.service && s.environment === op.environment);
+  }
+
+  async #run(
+    op: Operation,
+    owner: string,
+    lock: Lock | null,
+    mode: 'execute' | 'resume',
+  ): Promise<Operation> {
+    const renew = setInterval(() => {
+      const until = addMilliseconds(this.#o.clock.now(), DEPLOY_LEASE_MS);
+      this.#repos.operations
+        .renewLease(op.id, owner, until)
+        .catch((error: unknown) =>
+          this.#o.logger.warn({ err: error, operation: op.id }, 'lease renewal failed'),
+        );
+      lock?.extend(DEPLOY_LEASE_MS).catch(() => false);
+    }, RENEW_EVERY_MS);
+    renew.unref();
+    try {
+      return await this.#steps(op, owner, mode);
+    } catch (error) {
+      this.#o.logger.error({ err: error, operation: op.id }, 'deploy operation failed unexpectedly');
+      const failed = await this.#finish(op, owner, 'failed', { error: errorText(error) }).catch(() => null);
+      return failed ?? op;
+    } finally {
+      clearInterval(renew);
+      await lock?.release().catch(() => false);
+    }
+  }
+
+  async #finish(
+    op: Operation,
+    owner: string,
+    state: 'succeeded' | 'failed' | 'interrupted',
+    outcome: { error?: string; result?: JsonObject },
+  ): Promise<Operation | null> {
+    const current = (await this.get(op.id)) ?? op;
+    const result = { ...(current.result ?? {}), ...(outcome.result ?? {}) };
+    const finished = await this.#move(
+      current,
+      ['running', 'verifying'],
+      state,
+      state,
+      'bot',
+      {
+        result,
+        finishedAt: this.#o.clock.now(),
+        leaseUntil: null,
+        ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+      },
+      {
+        durationMs: current.startedAt
+          ? differenceInMilliseconds(this.#o.clock.now(), current.startedAt)
+          : null,
+      },
+      { leaseOwner: owner },
+    );
+    if (finished) await this.#tell(finished, state);
+    return finished;
+  }
+
+  async #steps(op: Operation, owner: string, mode: 'execute' | 'resume'): Promise<Operation> {
+    const service = this.#service(op);
+    if (!service) {
+      return (
+        (await this.#finish(op, owner, 'failed', {
+          error: `${op.service} (${op.environment}) is no longer configured`,
+        })) ?? op
+      );
+    }
+    const platform = await this.#o.platformFor(service);
+    let current = op;
+    if (mode === 'resume') {
+      const status = await platform.status().catch(() => undefined);
+      const shown = status ? showsTarget(op.kind, op.params, status) : undefined;
+      if (shown !== true) {
+        const why = status
+          ? 'the bot stopped while it ran, and the platform does not show the target: nothing was re-run'
+          : 'the bot stopped while it ran, and the platform could not be read: nothing was re-run';
+        return (await this.#finish(op, owner, 'interrupted', { error: why })) ?? op;
+      }
+      if (op.state === 'verifying') return this.#verify(op, owner, service, platform);
+    } else {
+      let change: ChangeResult | undefined;
+      try {
+        change = await this.#execute(platform, op);
+      } catch (error) {
+        // A conflict or a transient error after a call that may have happened: the platform says.
+        const ambiguous = error instanceof PlatformError && (error.transient || error.code === 'conflict');
+        const status = ambiguous ? await platform.status().catch(() => undefined) : undefined;
+        if (!status || showsTarget(op.kind, op.params, status) !== true) {
+          return (await this.#finish(op, owner, 'failed', { error: errorText(error) })) ?? op;
+        }
+        change = undefined;
+      }
+      const recorded = await this.#repos.operations.patch(op.id, ['running'], {
+        result: {
+          platformAnswer:
+            change?.summary ?? 'the platform already showed the target after an ambiguous error',
+          changed: change?.changed ?? true,
+        },
+      });
+      current = recorded ?? current;
+    }
+    const settleMs = this.#o.config.deploy.settleTimeout[service.platform.kind];
+    const settled = await platform.waitUntilSettled({ timeoutMs: settleMs, pollMs: 500 });
+    if (!settled.settled) {
+      return (
+        (await this.#finish(current, owner, 'failed', {
+          error: `did not settle: ${settled.detail}`,
+          result: { settle: settled.detail },
+        })) ?? current
+      );
+    }
+    const verifying = await this.#move(
+      current,
+      ['running'],
+      'verifying',
+      'verifying',
+      'bot',
+      { result: { ...(current.result ?? {}), settle: settled.detail, settledMs: settled.waitedMs } },
+      { settled: settled.detail },
+      { leaseOwner: owner },
+    );
+    if (!verifying) return (await this.get(op.id)) ?? current;
+    await this.#tell(verifying, 'verifying');
+    return this.#verify(verifying, owner, service, platform);
+  }
+
+  async #execute(platform: Platform, op: Operation): Promise<ChangeResult> {
+    const p = op.params;
+    switch (op.kind) {
+      case 'rollback':
+        return platform.rollback({ toRevision: String(p.toRevision) });
+      case 'restart':
+        return platform.restart();
+      case 'scale':
+        return platform.scale(Number(p.toReplicas));
+      case 'maintenance':
+        return platform.setMaintenance(p.toMaintenance === true);
+      case 'traffic': {
+        if (!platform.setTraffic)
+          throw new PlatformError('unsupported', 'this platform has no traffic split');
+        const targets = (Array.isArray(p.toTraffic) ? p.toTraffic : []) as {
+          revision: string;
+          percent: number;
+        }[];
+        return platform.setTraffic(targets);
+      }
+    }
+  }
+
+  async #verify(
+    op: Operation,
+    owner: string,
+    service: ServiceConfig,
+    platform: Platform,
+  ): Promise<Operation> {
+    const verifyMs = this.#o.config.deploy.verifyTimeout;
+    const failedChecks: string[] = [];
+    let healthNote = 'no health checks configured';
+    if (service.healthChecks.length > 0) {
+      const watched = await this.#o.health.watch(service.name, {
+        environment: service.environment,
+        intervalMs: this.#o.verifyIntervalMs ?? VERIFY_INTERVAL_MS,
+        maxDurationMs: verifyMs,
+      });
+      if (watched.healthy) {
+        healthNote = `health checks healthy (${watched.report.results.length})`;
+      } else {
+        for (const r of watched.report.results) {
+          if (r.status !== 'healthy')
+            failedChecks.push(`${r.name}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
+        }
+        healthNote = `health checks not healthy after ${Math.round(watched.elapsedMs / 1000)} s`;
+      }
+    }
+    const status = await platform.status();
+    if (!status.ready) failedChecks.push(`platform: not ready${status.reason ? ` (${status.reason})` : ''}`);
+    const result: JsonObject = {
+      revisionAfter: status.revision ?? null,
+      imageAfter: status.image ?? null,
+      health: healthNote,
+      failedChecks,
+    };
+    const state = failedChecks.length === 0 ? 'succeeded' : 'failed';
+    const finished = await this.#finish(op, owner, state, {
+      result,
+      ...(state === 'failed' ? { error: `verification failed: ${failedChecks.join('; ')}` } : {}),
+    });
+    return finished ?? op;
+  }
+}

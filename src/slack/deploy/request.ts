@@ -1,0 +1,62 @@
+/** Shared by the /deploy subcommands and buttons that ask for a change: plan it, post its card. */
+import type { WebClient } from '@slack/web-api';
+import type { ServiceConfig } from '../../config/schema.ts';
+import { type DeployRequest, PlanError } from '../../deploy/plan.ts';
+import { PlatformError } from '../../platform/errors.ts';
+import type { Services } from '../../services.ts';
+import type { Operation } from '../../store/repositories/operations.ts';
+import { UserInputError } from '../kit/errors.ts';
+import { escapeMrkdwn } from '../kit/escape.ts';
+import { cardMessage } from './blocks/card.ts';
+import { deployServiceFor } from './notifier.ts';
+import { assertMayOperate } from './permissions.ts';
+
+export interface AskInput {
+  services: Services;
+  client: WebClient;
+  service: ServiceConfig;
+  request: DeployRequest;
+  userId: string;
+  channelId: string;
+  reason?: string | undefined;
+  incidentNumber?: number | null;
+  idempotencyKey: string;
+}
+
+function cardLink(op: Operation): string {
+  if (!op.cardChannelId || !op.cardTs) return 'its card';
+  return `<https://slack.com/archives/${op.cardChannelId}/p${op.cardTs.replace('.', '')}|its card>`;
+}
+
+/** Posts the confirmation card in the channel; returns what to tell the requester privately. */
+export async function askForOperation(input: AskInput): Promise<string> {
+  await assertMayOperate(input.services, input.client, input.userId, input.service.environment);
+  const deploy = deployServiceFor(input.services, input.client);
+  let outcome: Awaited<ReturnType<typeof deploy.request>>;
+  try {
+    outcome = await deploy.request({
+      service: input.service,
+      request: input.request,
+      requestedBy: input.userId,
+      reason: input.reason ?? null,
+      incidentNumber: input.incidentNumber ?? null,
+      idempotencyKey: input.idempotencyKey,
+    });
+  } catch (error) {
+    if (error instanceof PlanError) throw new UserInputError(escapeMrkdwn(error.message));
+    if (error instanceof PlatformError) {
+      throw new UserInputError(`${escapeMrkdwn(error.message)}. Nothing was changed.`);
+    }
+    throw error;
+  }
+  if (outcome.kind === 'busy') {
+    const a = outcome.active;
+    if (!a) return ':warning: Another operation on this service is just finishing; try again in a moment.';
+    return `:no_entry: <@${a.requestedBy}> holds ${escapeMrkdwn(a.service)} (${escapeMrkdwn(a.environment)}): a ${a.kind}, ${a.state}, since ${a.createdAt.toISOString().slice(11, 19)} UTC (${cardLink(a)}). One operation per service and environment at a time; nothing was changed.`;
+  }
+  if (outcome.kind === 'repeat') return 'That request was already received.';
+  const card = cardMessage(outcome.operation);
+  const posted = await input.client.chat.postMessage({ channel: input.channelId, ...card });
+  if (posted.ts && posted.channel) await deploy.attachCard(outcome.operation, posted.channel, posted.ts);
+  return 'The confirmation card is in the channel: only you can confirm or cancel it.';
+}
