@@ -4,7 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimMessage } from '../../src/local/slack/workspace.ts';
-import { CONFIRM_DEPLOY_ACTION } from '../../src/slack/deploy/blocks/card.ts';
+import {
+  CONFIRM_DEPLOY_ACTION,
+  DECLARE_FROM_DEPLOY_ACTION,
+  ROLLBACK_FURTHER_ACTION,
+  ROLLBACK_TO_ACTION,
+} from '../../src/slack/deploy/blocks/card.ts';
 import { startTestBot, type TestBot } from '../helpers/bot.ts';
 import { type KubeSetup, startKubeSetup } from './helpers.ts';
 
@@ -158,5 +163,77 @@ describe('/deploy operations for an incident, end to end', () => {
       'There is no incident INC-99999',
     );
     expect((await bot.runtime.services.repos.operations.listRecent({ limit: 100 })).length).toBe(before);
+  });
+
+  it('a failed verification offers "Declare incident": the modal opens first, prefilled; the incident shows the recent changes with a rollback button', async () => {
+    healthy.now = false;
+    const since = bot.sim.messagesIn('C_GENERAL').length;
+    await command('/deploy', 'rollback barq-api', 'C_GENERAL');
+    const card = await cardIn('C_GENERAL', since);
+    await bot.slack.clickButton({ message: card, actionId: CONFIRM_DEPLOY_ACTION, userId: 'U_ALICE' });
+    const failed = await finished(card);
+    expect(failed.text).toContain('could not roll back');
+    const blocks = JSON.stringify(failed.blocks);
+    expect(blocks).toContain(ROLLBACK_FURTHER_ACTION);
+    expect(blocks).toContain(DECLARE_FROM_DEPLOY_ACTION);
+    const [op] = await bot.runtime.services.repos.operations.listRecent({ service: 'barq-api', limit: 1 });
+    const to = String(op?.params.toRevision);
+
+    const calls = bot.sim.calls.length;
+    await bot.slack.clickButton({ message: failed, actionId: DECLARE_FROM_DEPLOY_ACTION, userId: 'U_BOB' });
+    const opened = await bot.sim.waitForCall('views.open', { since: calls });
+    // The modal is the first thing the click does (the trigger id lasts 3 s).
+    expect(bot.sim.calls.slice(calls)[0]?.method).toBe('views.open');
+    const view = JSON.stringify(opened.args.view);
+    expect(view).toContain(`barq-api: rollback to ${to} failed verification`);
+    const element = (block: string) =>
+      (
+        opened.args.view as { blocks: { block_id?: string; element?: Record<string, unknown> }[] }
+      ).blocks.find((b) => b.block_id === block)?.element;
+    expect((element('severity')?.initial_option as { value?: string })?.value).toBe('P1');
+    expect(((element('services')?.initial_options ?? []) as { value: string }[]).map((o) => o.value)).toEqual(
+      ['barq-api'],
+    );
+    expect(view).toContain('api: unhealthy');
+
+    // Submitted as prefilled: the incident has them, and shows what changed before it.
+    healthy.now = true;
+    const viewId = String((opened.response.view as { id: string }).id);
+    await bot.slack.submitView({ viewId, userId: 'U_BOB', values: {} });
+    const incident = await until('the declared incident', async () => {
+      const open = await bot.runtime.services.repos.incidents.listOpen();
+      const found = open.find((i) => i.title === `barq-api: rollback to ${to} failed verification`);
+      return found?.headline ? found : undefined;
+    });
+    expect(incident.severity).toBe('P1');
+    expect(incident.affectedServices).toEqual(['barq-api']);
+    expect(incident.summary).toContain('api: unhealthy');
+    const headline = await until('the recent changes on the headline', async () => {
+      const text = await headlineOf(incident.number);
+      return text.includes('Changed in the 24 h before') ? text : undefined;
+    });
+    expect(headline).toContain(
+      `rollback by the bot: revision ${String(op?.params.fromRevision)} → ${to} (failed)`,
+    );
+    expect(headline).toContain('new revision');
+    expect(headline).toContain(ROLLBACK_TO_ACTION);
+    const good = /Roll back barq-api to (\d+)/.exec(headline)?.[1];
+    expect(good).toBeDefined();
+    expect(good).not.toBe(to);
+    const events = await bot.runtime.services.repos.timeline.list(incident.number);
+    expect(events.some((e) => e.data.event === 'recent_changes')).toBe(true);
+
+    // One click: the confirmation card, in the incident channel, for the incident.
+    const channel = incident.channelId ?? '';
+    const message = bot.sim.messagesIn(channel).find((m) => m.ts === incident.headline?.ts);
+    if (!message) throw new Error('no headline');
+    const before = bot.sim.messagesIn(channel).length;
+    await bot.slack.clickButton({ message, actionId: ROLLBACK_TO_ACTION, userId: 'U_ALICE' });
+    const next = await cardIn(channel, before);
+    expect(JSON.stringify(next.blocks)).toContain(`→ \`${good}\``);
+    const [asked] = await bot.runtime.services.repos.operations.listRecent({ service: 'barq-api', limit: 1 });
+    expect(asked?.incidentNumber).toBe(incident.number);
+    expect(asked?.params.toRevision).toBe(good);
+    expect(asked?.reason).toBe(`INC-${incident.number}: ${incident.title}`);
   });
 });
