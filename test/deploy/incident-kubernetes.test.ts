@@ -179,6 +179,16 @@ describe('/deploy operations for an incident, end to end', () => {
     const [op] = await bot.runtime.services.repos.operations.listRecent({ service: 'barq-api', limit: 1 });
     const to = String(op?.params.toRevision);
 
+    // The outcome reaches the #deployments thread: nothing else is left for the bot to say.
+    await until('the outcome in #deployments', () =>
+      bot.sim
+        .messagesIn('C_DEPLOYMENTS')
+        .find(
+          (m) => m.text.includes(`could not roll back`) && m.threadTs !== undefined && m.threadTs !== m.ts,
+        )
+        ? true
+        : undefined,
+    );
     const calls = bot.sim.calls.length;
     await bot.slack.clickButton({ message: failed, actionId: DECLARE_FROM_DEPLOY_ACTION, userId: 'U_BOB' });
     const opened = await bot.sim.waitForCall('views.open', { since: calls });
