@@ -13,7 +13,12 @@ export const deployRollback: Subcommand = {
   summary: 'roll back to the previous good revision (or `to <revision>`), after you confirm',
   async run(invocation) {
     const { payload, services } = invocation;
-    const { service, rest, reason } = parseTarget(services, 'rollback', USAGE, invocation.args);
+    const { service, rest, reason, incidentNumber } = parseTarget(
+      services,
+      'rollback',
+      USAGE,
+      invocation.args,
+    );
     let toRevision: string | undefined;
     if (rest.length > 0) {
       if (rest[0]?.toLowerCase() !== 'to' || rest.length !== 2) {
@@ -30,6 +35,7 @@ export const deployRollback: Subcommand = {
       userId: payload.user_id,
       channelId: payload.channel_id,
       reason,
+      incidentNumber,
       idempotencyKey: `slash:${digest(payload.trigger_id)}`,
     });
     await invocation.reply({ text });

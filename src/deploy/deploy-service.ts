@@ -25,6 +25,8 @@ import type { AuditOutcome } from '../store/repositories/audit.ts';
 import { repositories } from '../store/repositories/index.ts';
 import type { Operation, OperationPatch, OperationState } from '../store/repositories/operations.ts';
 import type { JsonObject } from '../store/repositories/rows.ts';
+import type { DeployEvent } from './events.ts';
+import { deployTimelineEvent } from './incident-timeline.ts';
 import { type DeployRequest, planOperation, showsTarget } from './plan.ts';
 
 /** How long a run's claim holds without renewal; a crashed runner's operation is resumed after it. */
@@ -39,15 +41,7 @@ export interface DeployNotifier {
   changed(operation: Operation, event: DeployEvent): Promise<void>;
 }
 
-export type DeployEvent =
-  | 'requested'
-  | 'started'
-  | 'verifying'
-  | 'succeeded'
-  | 'failed'
-  | 'cancelled'
-  | 'expired'
-  | 'interrupted';
+export type { DeployEvent };
 
 export interface DeployServiceOptions {
   db: Db;
@@ -135,7 +129,9 @@ export class DeployService {
       const repos = repositories(tx, this.#o.clock);
       const moved = await repos.operations.transition(op.id, from, to, patch, guard);
       if (!moved) return null;
+      const at = this.#o.clock.now();
       await repos.audit.append({
+        at,
         actor,
         action: `deploy.${op.kind}`,
         outcome: AUDIT_OUTCOME[event],
@@ -153,6 +149,9 @@ export class DeployService {
           ...details,
         },
       });
+      // Linked to an incident: on its timeline too, in this transaction.
+      const onTimeline = deployTimelineEvent(moved, event, actor, at);
+      if (onTimeline) await repos.timeline.add(onTimeline);
       return moved;
     });
   }
@@ -195,7 +194,9 @@ export class DeployService {
           expiresAt,
         });
         if (!created) return { kind: 'repeat', operation } as const;
+        const at = this.#o.clock.now();
         await repos.audit.append({
+          at,
           actor: input.requestedBy,
           action: `deploy.${operation.kind}`,
           outcome: 'requested',
@@ -205,6 +206,8 @@ export class DeployService {
           operationId: operation.id,
           details: { to: 'requested', reason: operation.reason, params },
         });
+        const onTimeline = deployTimelineEvent(operation, 'requested', input.requestedBy, at);
+        if (onTimeline) await repos.timeline.add(onTimeline);
         return { kind: 'created', operation } as const;
       });
     } catch (error) {

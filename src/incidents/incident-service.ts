@@ -18,7 +18,7 @@ import { type Incident, type IncidentRole, incidentId, type SlackMessageRef } fr
 import type { IncidentRepositories, IncidentStore, IncidentTimers } from './ports.ts';
 import { parseSeverity } from './severity.ts';
 import { type IncidentStatus, OPEN_STATUSES } from './status.ts';
-import { noteSourceKey, pinSourceKey, type TimelineEvent } from './timeline.ts';
+import { BOT_ACTOR, noteSourceKey, pinSourceKey, type TimelineEvent } from './timeline.ts';
 
 export const COMMANDER_ROLE = 'commander';
 
@@ -520,6 +520,28 @@ export class IncidentService<Run = unknown> {
       });
     });
     return { event, status };
+  }
+
+  /**
+   * What changed on the affected services before the incident was declared (deploy-aware incidents:
+   * see src/deploy/recent-changes.ts), on its timeline once; the headline shows it.
+   */
+  async recordRecentChanges(
+    number: number,
+    input: { text: string; services: readonly JsonObject[] },
+  ): Promise<TimelineOutcome> {
+    const text = required(input.text, 'The recent changes');
+    return this.#tx(async (repos) => {
+      await this.#lock(repos, number);
+      return repos.timeline.add({
+        incidentNumber: number,
+        actor: BOT_ACTOR,
+        kind: 'deploy_action',
+        text,
+        data: { event: 'recent_changes', services: [...input.services] },
+        sourceKey: `recent-changes:${number}`,
+      });
+    });
   }
 
   #tx<T>(fn: (repos: IncidentRepositories<Run>) => Promise<T>): Promise<T> {

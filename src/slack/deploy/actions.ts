@@ -1,18 +1,29 @@
 /** The buttons of a deploy operation's card: Confirm, Cancel, Roll back further. */
 import type { App, BlockButtonAction, RespondFn } from '@slack/bolt';
+import { z } from 'zod';
 import type { DecisionOutcome } from '../../deploy/deploy-service.ts';
 import type { Services } from '../../services.ts';
-import { UserInputError } from '../kit/errors.ts';
+import { buildDeclareModal } from '../incidents/blocks/declare-modal.ts';
+import { assertDeclareAllowed } from '../incidents/command-helpers.ts';
+import { outOfDate, UserInputError } from '../kit/errors.ts';
 import { unavailableText } from '../kit/unavailable.ts';
 import {
   CANCEL_DEPLOY_ACTION,
   CONFIRM_DEPLOY_ACTION,
+  DECLARE_FROM_DEPLOY_ACTION,
   ROLLBACK_FURTHER_ACTION,
   ROLLBACK_TO_ACTION,
 } from './blocks/card.ts';
 import { deployServiceFor } from './notifier.ts';
 import { assertMayOperate } from './permissions.ts';
 import { askForOperation } from './request.ts';
+
+const declareValue = z.object({
+  s: z.string().max(200),
+  e: z.string().max(200),
+  w: z.string().max(300),
+  c: z.array(z.string().max(300)).max(50),
+});
 
 function refusal(outcome: DecisionOutcome, verb: string): string | undefined {
   switch (outcome.kind) {
@@ -97,6 +108,43 @@ export function registerDeployActions(app: App, services: Services): void {
       });
     });
   });
+  /**
+   * "Declare incident" on a card whose verification failed: the declare modal, prefilled from the
+   * button's value, opened first (the trigger id lasts 3 s), before anything slow.
+   */
+  app.action<BlockButtonAction>(
+    DECLARE_FROM_DEPLOY_ACTION,
+    async ({ ack, body, action, respond, client }) => {
+      await ack();
+      await answer(services, respond, 'opening the declare form', async () => {
+        let json: unknown;
+        try {
+          json = JSON.parse(action.value ?? '');
+        } catch {
+          json = undefined;
+        }
+        const parsed = declareValue.safeParse(json);
+        if (!parsed.success) throw outOfDate('button');
+        const { s: service, w: what, c: checks } = parsed.data;
+        const channel = body.channel ? { id: body.channel.id, name: body.channel.name } : undefined;
+        if (channel) assertDeclareAllowed(services.config, channel);
+        const p1 = services.config.severities.find((level) => level.name === 'P1');
+        await client.views.open({
+          trigger_id: body.trigger_id,
+          view: buildDeclareModal({
+            config: services.config,
+            declarer: body.user.id,
+            metadata: channel ? { c: channel.id } : {},
+            title: `${service}: ${what} failed verification`,
+            ...(p1 ? { severity: p1.name } : {}),
+            services: [service],
+            summary: `Verification failed after the ${what} of ${service} (${parsed.data.e}): ${checks.join('; ') || 'no details'}`,
+          }),
+        });
+        return undefined;
+      });
+    },
+  );
   app.action<BlockButtonAction>(ROLLBACK_TO_ACTION, async ({ ack, body, action, respond, client }) => {
     await ack();
     await answer(services, respond, 'rolling back to a revision', async () => {

@@ -3,6 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import { type DeployEvent, type DeployNotifier, DeployService } from '../../deploy/deploy-service.ts';
 import type { Services } from '../../services.ts';
 import type { Operation } from '../../store/repositories/operations.ts';
+import { refreshIncidentInSlack } from '../incidents/incident-slack.ts';
 import { escapeMrkdwn } from '../kit/escape.ts';
 import { cardMessage, changeLine, finalLine } from './blocks/card.ts';
 
@@ -25,6 +26,27 @@ export class SlackDeployNotifier implements DeployNotifier {
   }
 
   async changed(op: Operation, event: DeployEvent): Promise<void> {
+    try {
+      await this.#cardAndDeployments(op, event);
+    } finally {
+      if (op.incidentNumber !== null) await this.#incident(op.incidentNumber);
+    }
+  }
+
+  /** The incident's headline shows the operation (its timeline event is written with the transition). */
+  async #incident(number: number): Promise<void> {
+    const services = this.#services;
+    try {
+      const incident = await services.repos.incidents.get(number);
+      if (!incident) return;
+      const logger = services.logger.child({ component: 'deploy', incident: number });
+      await refreshIncidentInSlack({ client: this.#client, services, logger }, incident);
+    } catch (error) {
+      services.logger.warn({ err: error, incident: number }, 'could not refresh the incident headline');
+    }
+  }
+
+  async #cardAndDeployments(op: Operation, event: DeployEvent): Promise<void> {
     const { slackRate, logger, config } = this.#services;
     if (op.cardChannelId && op.cardTs) {
       const channel = op.cardChannelId;

@@ -2,6 +2,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { ServiceConfig } from '../../config/schema.ts';
 import { type DeployRequest, PlanError } from '../../deploy/plan.ts';
+import { type Incident, incidentId } from '../../incidents/incident.ts';
 import { PlatformError } from '../../platform/errors.ts';
 import type { Services } from '../../services.ts';
 import type { Operation } from '../../store/repositories/operations.ts';
@@ -10,6 +11,27 @@ import { escapeMrkdwn } from '../kit/escape.ts';
 import { cardMessage } from './blocks/card.ts';
 import { deployServiceFor } from './notifier.ts';
 import { assertMayOperate } from './permissions.ts';
+
+/**
+ * The incident the operation is for: the one named (`INC-42`), else the open incident whose channel
+ * it was asked in; null when none.
+ */
+async function incidentFor(input: AskInput): Promise<Incident | null> {
+  const { repos } = input.services;
+  if (input.incidentNumber !== undefined && input.incidentNumber !== null) {
+    const named = await repos.incidents.get(input.incidentNumber);
+    if (!named) {
+      throw new UserInputError(
+        `There is no incident ${incidentId(input.incidentNumber)}. Nothing was changed.`,
+        '`/incident list` shows the open ones.',
+      );
+    }
+    return named;
+  }
+  if (!input.channelId) return null;
+  const here = await repos.incidents.findByChannel(input.channelId);
+  return here && here.status !== 'resolved' ? here : null;
+}
 
 export interface AskInput {
   services: Services;
@@ -31,6 +53,8 @@ function cardLink(op: Operation): string {
 /** Posts the confirmation card in the channel; returns what to tell the requester privately. */
 export async function askForOperation(input: AskInput): Promise<string> {
   await assertMayOperate(input.services, input.client, input.userId, input.service.environment);
+  const incident = await incidentFor(input);
+  const reason = input.reason ?? (incident ? `${incidentId(incident.number)}: ${incident.title}` : null);
   const deploy = deployServiceFor(input.services, input.client);
   let outcome: Awaited<ReturnType<typeof deploy.request>>;
   try {
@@ -38,8 +62,8 @@ export async function askForOperation(input: AskInput): Promise<string> {
       service: input.service,
       request: input.request,
       requestedBy: input.userId,
-      reason: input.reason ?? null,
-      incidentNumber: input.incidentNumber ?? null,
+      reason,
+      incidentNumber: incident?.number ?? null,
       idempotencyKey: input.idempotencyKey,
     });
   } catch (error) {

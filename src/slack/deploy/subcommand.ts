@@ -20,7 +20,12 @@ export function operationSubcommand(spec: {
     summary: spec.summary,
     async run(invocation) {
       const { payload, services } = invocation;
-      const { service, rest, reason } = parseTarget(services, spec.name, spec.usage, invocation.args);
+      const { service, rest, reason, incidentNumber } = parseTarget(
+        services,
+        spec.name,
+        spec.usage,
+        invocation.args,
+      );
       const request = spec.parse(rest, service);
       if (!(await invocation.ackOnce())) return;
       const text = await askForOperation({
@@ -31,6 +36,7 @@ export function operationSubcommand(spec: {
         userId: payload.user_id,
         channelId: payload.channel_id,
         reason,
+        incidentNumber,
         idempotencyKey: `slash:${digest(payload.trigger_id)}`,
       });
       await invocation.reply({ text });

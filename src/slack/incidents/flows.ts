@@ -3,6 +3,7 @@
  * then the messages, headline and topic. Shared by slash commands and modal submissions.
  */
 import { archiveNotice, slackStepsFailed } from '../../../templates/incident.ts';
+import { recentChanges } from '../../deploy/recent-changes.ts';
 import { type ClaimedRun, FlowClaimLostError } from '../../flows/recorded-flow.ts';
 import {
   IncidentInputError,
@@ -107,7 +108,44 @@ export async function declareFlow(
       ? await runIncidentSetup(ctx, run)
       : { incident: (await ctx.services.repos.incidents.get(incident.number)) ?? incident, failures: [] };
   }
+  if (created && incident.affectedServices.length > 0) {
+    outcome = {
+      ...outcome,
+      failures: [...outcome.failures, ...(await showRecentChanges(ctx, outcome.incident))],
+    };
+  }
   return { ...outcome, created, where: await incidentLink(ctx, outcome.incident) };
+}
+
+/**
+ * Deploy-aware incidents: the affected services' changes in the 24 hours before (the bot's
+ * operations, the platform's new revisions within 2 s) go on the timeline and the headline, with a
+ * "Roll back" button each. Whatever fails here is logged; the incident stands.
+ */
+async function showRecentChanges(ctx: IncidentSlackContext, incident: Incident): Promise<SlackStepFailure[]> {
+  const { services } = ctx;
+  try {
+    const configured = services.config.services.filter((s) => incident.affectedServices.includes(s.name));
+    const changed = await recentChanges({
+      services: configured,
+      operations: services.repos.operations,
+      platformFor: (service) => services.platforms.for(service),
+      clock: services.clock,
+    });
+    if (changed.length === 0) return [];
+    const text = `Changed in the 24 h before: ${changed
+      .map((s) => `${s.service} (${s.environment}): ${s.changes.map((c) => c.what).join('; ')}`)
+      .join(' · ')}`;
+    await services.incidents.recordRecentChanges(incident.number, {
+      text: text.slice(0, 3_000),
+      services: changed.map((s) => ({ ...s })),
+    });
+    const latest = (await services.repos.incidents.get(incident.number)) ?? incident;
+    return await refreshIncidentInSlack(ctx, latest);
+  } catch (error) {
+    ctx.logger.warn({ err: error, incident: incident.number }, 'could not show the recent changes');
+    return [];
+  }
 }
 
 /**

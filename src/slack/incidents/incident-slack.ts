@@ -87,10 +87,14 @@ export async function incidentLink(ctx: IncidentSlackContext, incident: Incident
 
 /** The headline message of the incident's current state. */
 export async function headlineFor(services: Services, incident: Incident, withActions = true) {
-  const roles = await services.repos.roles.list(incident.number);
+  const [roles, deployActions] = await Promise.all([
+    services.repos.roles.list(incident.number),
+    services.repos.timeline.listOfKind(incident.number, 'deploy_action'),
+  ]);
   return buildHeadline({
     incident,
     roles,
+    deployActions,
     severity: findSeverity(incident.severity, services.config.severities),
     roleNames: services.config.incidents.roles,
     withActions,

@@ -6,7 +6,7 @@ import type {
   AddTimelineEventResult,
   TimelineRecords,
 } from '../../incidents/ports.ts';
-import { TIMELINE_KINDS, type TimelineEvent } from '../../incidents/timeline.ts';
+import { TIMELINE_KINDS, type TimelineEvent, type TimelineKind } from '../../incidents/timeline.ts';
 import type { Queryable } from '../db.ts';
 import { StoreError } from '../errors.ts';
 import {
@@ -111,6 +111,15 @@ export class TimelineRepository implements TimelineRecords {
     const { rows } = await this.#q.query(
       'SELECT * FROM timeline_events WHERE incident_number = $1 ORDER BY at, id LIMIT $2 OFFSET $3',
       [incidentNumber, clampLimit(page.limit, 100), checkOffset(page.offset)],
+    );
+    return rows.map(toEvent);
+  }
+
+  /** Events of one kind of one incident, oldest first (the headline's deploy actions). */
+  async listOfKind(incidentNumber: number, kind: TimelineKind, limit = 50): Promise<TimelineEvent[]> {
+    const { rows } = await this.#q.query(
+      'SELECT * FROM timeline_events WHERE incident_number = $1 AND kind = $2 ORDER BY at, id LIMIT $3',
+      [incidentNumber, kind, clampLimit(limit, 50)],
     );
     return rows.map(toEvent);
   }

@@ -8,6 +8,33 @@ export const CONFIRM_DEPLOY_ACTION = 'deploy_confirm';
 export const CANCEL_DEPLOY_ACTION = 'deploy_cancel';
 export const ROLLBACK_FURTHER_ACTION = 'deploy_rollback_further';
 export const ROLLBACK_TO_ACTION = 'deploy_rollback_to';
+export const DECLARE_FROM_DEPLOY_ACTION = 'deploy_declare_incident';
+
+/** What the "Declare incident" button carries: enough to open the declare modal at once. */
+export interface DeclareFromDeploy {
+  /** Service, environment. */
+  s: string;
+  e: string;
+  /** "rollback to 1", "restart". */
+  w: string;
+  /** The failed checks. */
+  c: string[];
+}
+
+/** A button value is at most 2,000 characters: the failed checks are cut to fit. */
+export function declareValue(op: Operation, failedChecks: readonly string[]): string {
+  const what =
+    op.kind === 'rollback' && typeof op.params.toRevision === 'string'
+      ? `rollback to ${op.params.toRevision}`
+      : op.kind;
+  const value: DeclareFromDeploy = { s: op.service, e: op.environment, w: what, c: [] };
+  for (const check of failedChecks) {
+    const next = JSON.stringify({ ...value, c: [...value.c, check.slice(0, 300)] });
+    if (next.length > 1_900) break;
+    value.c.push(check.slice(0, 300));
+  }
+  return JSON.stringify(value);
+}
 
 const STATE_LABEL: Record<string, string> = {
   requested: ':hourglass_flowing_sand: waiting for confirmation',
@@ -167,6 +194,18 @@ export function cardMessage(op: Operation): { text: string; blocks: KnownBlock[]
           text: { type: 'plain_text', text: 'Roll back further' },
           value: `${op.service}/${op.environment}`,
         },
+        // A failed verification, not yet an incident: declare one, prefilled.
+        ...(failedChecks.length > 0 && op.incidentNumber === null
+          ? [
+              {
+                type: 'button' as const,
+                action_id: DECLARE_FROM_DEPLOY_ACTION,
+                style: 'danger' as const,
+                text: { type: 'plain_text' as const, text: 'Declare incident' },
+                value: declareValue(op, failedChecks.map(str)),
+              },
+            ]
+          : []),
       ],
     });
   }

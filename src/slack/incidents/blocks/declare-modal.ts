@@ -18,6 +18,7 @@ export const DECLARE_FIELDS = {
 export const CREATE_CHANNEL = 'create_channel';
 
 export const MAX_TITLE_INPUT = 250;
+export const MAX_SUMMARY_INPUT = 2_500;
 
 export function buildDeclareModal(input: {
   config: RunbookConfig;
@@ -25,12 +26,21 @@ export function buildDeclareModal(input: {
   metadata: ModalMetadata;
   title?: string;
   severity?: string;
+  /** Affected services picked already (configured names only). */
+  services?: readonly string[];
+  /** "What is known", prefilled. */
+  summary?: string;
 }): ModalView {
   const { config } = input;
   const severities = config.severities.map(severityOption);
   const initialSeverity = severities.find((_, i) => config.severities[i]?.name === input.severity);
   const serviceNames = [...new Set(config.services.map((s) => s.name))].slice(0, 100);
   const channelOption = option('Open a dedicated incident channel', CREATE_CHANNEL);
+  const servicesSelect = Elements.StaticMultiSelect({ actionId: DECLARE_FIELDS.services }).options(
+    ...serviceNames.map((name) => option(name, name)),
+  );
+  const picked = serviceNames.filter((name) => input.services?.includes(name));
+  if (picked.length > 0) servicesSelect.initialOptions(...picked.map((name) => option(name, name)));
   const severity = Elements.StaticSelect({
     actionId: DECLARE_FIELDS.severity,
     placeholder: 'How bad is it?',
@@ -61,17 +71,18 @@ export function buildDeclareModal(input: {
           ? [
               Blocks.Input({ label: 'Affected services', blockId: DECLARE_FIELDS.services })
                 .optional()
-                .element(
-                  Elements.StaticMultiSelect({ actionId: DECLARE_FIELDS.services }).options(
-                    ...serviceNames.map((name) => option(name, name)),
-                  ),
-                ),
+                .element(servicesSelect),
             ]
           : []),
         Blocks.Input({ label: 'What is known', blockId: DECLARE_FIELDS.summary })
           .optional()
           .element(
-            Elements.TextInput({ actionId: DECLARE_FIELDS.summary, multiline: true, maxLength: 2_500 }),
+            Elements.TextInput({
+              actionId: DECLARE_FIELDS.summary,
+              multiline: true,
+              maxLength: MAX_SUMMARY_INPUT,
+              ...(input.summary ? { initialValue: input.summary.slice(0, MAX_SUMMARY_INPUT) } : {}),
+            }),
           ),
         Blocks.Input({ label: 'Commander', blockId: DECLARE_FIELDS.commander }).element(
           Elements.UserSelect({ actionId: DECLARE_FIELDS.commander }).initialUser(input.declarer),

@@ -4,10 +4,13 @@
  */
 import type { Block, KnownBlock } from '@slack/types';
 import { Blocks, Elements, Message } from 'slack-block-builder';
+import { z } from 'zod';
 import type { SeverityConfig } from '../../../config/schema.ts';
 import type { IncidentRole } from '../../../incidents/incident.ts';
 import { type Incident, incidentId } from '../../../incidents/incident.ts';
 import { STATUS_EMOJI, STATUS_LABEL } from '../../../incidents/status.ts';
+import type { TimelineEvent } from '../../../incidents/timeline.ts';
+import { ROLLBACK_TO_ACTION } from '../../deploy/blocks/card.ts';
 import type { Reply } from '../../kit/command.ts';
 import { escapeMrkdwn, slackDate, truncate } from '../../kit/escape.ts';
 import { capBlocks, fieldText, headerText, LIMITS, truncateMrkdwn } from '../../kit/limits.ts';
@@ -28,6 +31,8 @@ export interface HeadlineInput {
   severity: SeverityConfig | undefined;
   /** Roles configured, in their order. */
   roleNames: readonly string[];
+  /** The incident's deploy_action timeline events: mitigations, and the recent changes at declare. */
+  deployActions?: readonly TimelineEvent[];
   /** Without buttons (e.g. a private copy from `/incident status`). */
   withActions?: boolean;
 }
@@ -71,6 +76,8 @@ export function buildHeadline(input: HeadlineInput): Reply {
   if (incident.summary) sections.push(`*What we know:* ${escapeMrkdwn(incident.summary)}`);
   if (incident.affectedServices.length > 0)
     sections.push(`*Affected services:* ${escapeMrkdwn(incident.affectedServices.join(', '))}`);
+  const deploy = deploySections(input.deployActions ?? []);
+  sections.push(...deploy.sections);
   if (incident.status === 'resolved') {
     sections.push(`*Resolution:* ${escapeMrkdwn(incident.resolution ?? '')}`);
     sections.push(`*Root cause:* ${incident.rootCause ? escapeMrkdwn(incident.rootCause) : '_unknown_'}`);
@@ -104,11 +111,70 @@ export function buildHeadline(input: HeadlineInput): Reply {
       Blocks.Context().elements(context),
       ...(input.withActions === false
         ? []
-        : [Blocks.Actions({ blockId: 'incident_actions' }).elements(...buttons)]),
+        : [
+            Blocks.Actions({ blockId: 'incident_actions' }).elements(...buttons),
+            ...(deploy.rollbacks.length > 0 && incident.status !== 'resolved'
+              ? [Blocks.Actions({ blockId: 'incident_rollbacks' }).elements(...deploy.rollbacks)]
+              : []),
+          ]),
     )
     .buildToObject();
   const blocks = capBlocks((message.blocks ?? []) as unknown as (KnownBlock | Block)[]);
   return { text, blocks };
+}
+
+const recentChangesData = z.object({
+  event: z.literal('recent_changes'),
+  services: z.array(
+    z.object({
+      service: z.string(),
+      environment: z.string(),
+      changes: z.array(z.object({ at: z.string(), what: z.string() })),
+      previousGood: z.object({ revision: z.string(), image: z.string().nullable() }).nullable(),
+      platform: z.string(),
+    }),
+  ),
+});
+const mitigationData = z.object({ event: z.literal('succeeded'), mitigation: z.string() });
+
+/** Most rollback buttons one headline offers. */
+const MAX_ROLLBACK_BUTTONS = 5;
+
+/**
+ * What deploy operations did for the incident ("rolled back barq-api to 1 at …"), and the changes of
+ * its affected services in the 24 hours before it was declared, with a rollback button each.
+ */
+function deploySections(events: readonly TimelineEvent[]) {
+  const sections: string[] = [];
+  const rollbacks: ReturnType<typeof Elements.Button>[] = [];
+  const mitigations = events.flatMap((e) => {
+    const parsed = mitigationData.safeParse(e.data);
+    return parsed.success ? [`${escapeMrkdwn(parsed.data.mitigation)} at ${slackDate(e.at)}`] : [];
+  });
+  if (mitigations.length > 0) sections.push(`*Mitigation:* ${mitigations.join('; ')}`);
+  const recent = events.map((e) => recentChangesData.safeParse(e.data)).findLast((p) => p.success)?.data;
+  for (const s of recent?.services ?? []) {
+    const name = `${escapeMrkdwn(s.service)} (${escapeMrkdwn(s.environment)})`;
+    const lines = s.changes.map((c) => {
+      const at = new Date(c.at);
+      return `• ${escapeMrkdwn(c.what)}${Number.isNaN(at.getTime()) ? '' : ` at ${slackDate(at)}`}`;
+    });
+    const platformNote =
+      s.platform === 'read'
+        ? ''
+        : `\n_(the platform's revisions could not be read in time: ${escapeMrkdwn(s.platform)})_`;
+    sections.push(`*Changed in the 24 h before:* ${name}\n${lines.join('\n')}${platformNote}`);
+    if (s.previousGood && rollbacks.length < MAX_ROLLBACK_BUTTONS) {
+      rollbacks.push(
+        Elements.Button({
+          text: truncate(`Roll back ${s.service} to ${s.previousGood.revision}`, 75),
+          actionId: ROLLBACK_TO_ACTION,
+          value: `${s.service}/${s.environment}/${s.previousGood.revision}`,
+        }),
+      );
+    }
+  }
+  return { sections, rollbacks };
 }
 
 function capitalise(text: string): string {
