@@ -186,6 +186,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       version: VERSION,
       startedAt: clock.now(),
     };
+    // Last before the stores: the platform adapters' SDK clients and connections.
+    cleanup.unshift(() => services.platforms.close());
     // After the bot stops taking requests (below): requests and setups in progress finish first.
     cleanup.unshift(async () => {
       await services.inFlight.drain(DRAIN_MS, logger);
