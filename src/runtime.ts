@@ -21,7 +21,7 @@ import type { LocalPlatforms, LocalPlatformsInfo } from './local/platforms/index
 import { type SlackSimulator, startSlackSimulator } from './local/slack/server.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
-import { PlatformRegistry } from './platform/factory.ts';
+import { type PlatformOptionsSource, PlatformRegistry } from './platform/factory.ts';
 import type { Services } from './services.ts';
 import { deployServiceFor } from './slack/deploy/notifier.ts';
 import { slackIncidentNotifier } from './slack/incidents/notifier.ts';
@@ -48,6 +48,8 @@ export interface RuntimeOptions {
   dbSchema?: string;
   /** How health watches wait between rounds (tests pair a ManualClock with a sleep that advances it). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Platform adapters' credentials and endpoints' certificates (tests pointing at the cloud fakes). */
+  platformAdapters?: PlatformOptionsSource;
 }
 
 export interface Runtime {
@@ -175,12 +177,18 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       health,
       healthWatches: new HealthWatches({ health, logger }),
       slackRate: new SlackRateLimiter({ logger, metrics }),
-      platforms: new PlatformRegistry(config.services, logger, platforms?.adapters),
+      platforms: new PlatformRegistry(
+        config.services,
+        logger,
+        platforms?.adapters ?? options.platformAdapters,
+      ),
       flows: new Flows({ db, clock, logger }),
       inFlight: new InFlight(),
       version: VERSION,
       startedAt: clock.now(),
     };
+    // Last before the stores: the platform adapters' SDK clients and connections.
+    cleanup.unshift(() => services.platforms.close());
     // After the bot stops taking requests (below): requests and setups in progress finish first.
     cleanup.unshift(async () => {
       await services.inFlight.drain(DRAIN_MS, logger);

@@ -264,7 +264,9 @@ export class DeployService {
     let lock: Lock | null = null;
     try {
       lock = await this.#o.coordination.acquireLock(lockName(op), DEPLOY_LEASE_MS);
-      if (!lock) return { kind: 'locked', operation: op };
+      // Held: a confirm of this operation on another replica right now (the compare-and-set below
+      // lets one through), or a lock a crashed runner left behind (it must not swallow this click).
+      if (!lock) this.#o.logger.info({ operation: op.id }, 'deploy lock held; relying on Postgres');
     } catch (error) {
       // Postgres guards (the compare-and-set below, the unique index); Redis only accelerates.
       this.#o.logger.warn({ err: error, operation: op.id }, 'deploy lock unavailable; relying on Postgres');

@@ -25,6 +25,14 @@ export class PlatformError extends Error {
   }
 }
 
+/** What a closed adapter answers: the bot is stopping, nothing was sent. */
+export function closedError(target: string): PlatformError {
+  return new PlatformError(
+    'unavailable',
+    `the ${target} adapter is closed (the bot is stopping): nothing was sent`,
+  );
+}
+
 /** Maps an HTTP status to an error code. */
 export function codeForStatus(status: number): PlatformErrorCode {
   if (status === 401) return 'unauthenticated';

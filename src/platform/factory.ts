@@ -2,6 +2,7 @@ import type { ServiceConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { AppServicePlatformOptions } from './appservice/appservice-platform.ts';
 import type { CloudRunPlatformOptions } from './cloudrun/cloudrun-platform.ts';
+import { closedError } from './errors.ts';
 import type { KubernetesPlatformOptions } from './kubernetes/kubernetes-platform.ts';
 import type { Platform } from './platform.ts';
 
@@ -59,7 +60,10 @@ export class PlatformRegistry {
     this.#logger = logger;
     this.#adapters = adapters;
   }
+  #closed = false;
+
   for(service: ServiceConfig): Promise<Platform> {
+    if (this.#closed) return Promise.reject(closedError(`${service.name} (${service.platform.kind})`));
     const key = `${service.name}/${service.environment}`;
     let platform = this.#cache.get(key);
     if (!platform) {
@@ -74,5 +78,17 @@ export class PlatformRegistry {
   }
   get services(): readonly ServiceConfig[] {
     return this.#services;
+  }
+
+  /** At shutdown: closes every adapter built (their SDK clients and connections); later asks are refused. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const built = [...this.#cache.values()];
+    this.#cache.clear();
+    await Promise.allSettled(
+      built.map(async (platform) => {
+        await (await platform).close();
+      }),
+    );
   }
 }

@@ -69,4 +69,9 @@ export interface Platform {
   waitUntilSettled(options: { timeoutMs: number; pollMs?: number }): Promise<SettleResult>;
   /** Split traffic between revisions (Cloud Run only; others throw UnsupportedOperationError). */
   setTraffic?(targets: TrafficTarget[]): Promise<ChangeResult>;
+  /**
+   * Releases the SDK clients and their connections (at shutdown). Idempotent; a call made after it
+   * fails with PlatformError `unavailable`.
+   */
+  close(): Promise<void>;
 }

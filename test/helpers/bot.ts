@@ -8,6 +8,7 @@ import {
   startSlackSimulator,
 } from '../../src/local/slack/server.ts';
 import { createLogger } from '../../src/logger.ts';
+import type { PlatformOptionsSource } from '../../src/platform/factory.ts';
 import { type Runtime, startRuntime } from '../../src/runtime.ts';
 import { openPostgres } from '../../src/store/postgres.ts';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from './services.ts';
@@ -38,6 +39,8 @@ export interface TestBotOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Options of the Slack simulator (e.g. shorter rate-limit windows). */
   simulator?: SlackSimulatorOptions;
+  /** Platform adapters' credentials (the cloud fakes'). */
+  platformAdapters?: PlatformOptionsSource;
 }
 
 /**
@@ -73,6 +76,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.platformAdapters ? { platformAdapters: options.platformAdapters } : {}),
     logger,
     dbSchema: schema,
     keyPrefix,

@@ -37,6 +37,8 @@ export interface SimUserInput {
   isAdmin?: boolean;
   isBot?: boolean;
   deleted?: boolean;
+  /** A guest: `multi` is a multi-channel guest (is_restricted), `single` a single-channel one (is_ultra_restricted). */
+  guest?: 'multi' | 'single';
 }
 
 export interface SimUser {
@@ -53,6 +55,7 @@ export interface SimUser {
   isBot: boolean;
   botId: string | undefined;
   deleted: boolean;
+  guest: 'multi' | 'single' | undefined;
 }
 
 export interface SimChannelInput {
@@ -300,6 +303,7 @@ function toUser(input: SimUserInput): SimUser {
     isBot: input.isBot ?? false,
     botId: undefined,
     deleted: input.deleted ?? false,
+    guest: input.guest,
   };
 }
 
@@ -696,8 +700,8 @@ export class Workspace {
       is_admin: user.isAdmin,
       is_owner: false,
       is_primary_owner: false,
-      is_restricted: false,
-      is_ultra_restricted: false,
+      is_restricted: user.guest !== undefined,
+      is_ultra_restricted: user.guest === 'single',
       is_bot: user.isBot,
       is_app_user: false,
       updated: 1_700_000_000,

@@ -6,7 +6,7 @@ import {
 } from '@azure/arm-appservice';
 import type { AppServicePlatformConfig } from '../../config/schema.ts';
 import type { Logger } from '../../logger.ts';
-import { PlatformError, type RetryOptions, withRetry } from '../errors.ts';
+import { closedError, PlatformError, type RetryOptions, withRetry } from '../errors.ts';
 import { createWebSiteClient, type WebSiteClientOptions } from './client.ts';
 import { type CallContext, type Coordinates, targetName, toPlatformError } from './errors.ts';
 import {
@@ -93,7 +93,19 @@ export class AppServiceApi {
     return mapped;
   }
 
+  #closed = false;
+
+  /**
+   * The SDK client holds no sockets of its own beyond its HTTP pipeline's agent (the given
+   * `clientOptions.agent` belongs to whoever passed it): dropping the client releases it.
+   */
+  close(): void {
+    this.#closed = true;
+    this.#client = undefined;
+  }
+
   async #call<T>(ctx: CallContext, fn: (client: WebSiteManagementClient) => Promise<T>): Promise<T> {
+    if (this.#closed) throw closedError(this.target);
     const client = await this.#getClient();
     return withRetry(async () => {
       try {

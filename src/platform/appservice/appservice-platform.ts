@@ -77,6 +77,10 @@ class AppServicePlatform implements Platform {
     this.#api = new AppServiceApi(service.name, config, options);
   }
 
+  async close(): Promise<void> {
+    this.#api.close();
+  }
+
   #changed(result: ChangeResult): ChangeResult {
     this.#options.logger?.info(
       {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { type Clock, systemClock } from '../../clock.ts';
 import type { ServiceConfig } from '../../config/schema.ts';
 import type { Logger } from '../../logger.ts';
-import { PlatformError, type RetryOptions, withRetry } from '../errors.ts';
+import { closedError, PlatformError, type RetryOptions, withRetry } from '../errors.ts';
 import type {
   ChangeResult,
   Platform,
@@ -467,7 +467,16 @@ class CloudRunPlatform implements Platform {
     }
   }
 
+  #closed = false;
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.allSettled([this.#clients.services.close(), this.#clients.revisions.close()]);
+  }
+
   async #call<T>(ctx: CallContext, fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw closedError(this.#target);
     return withRetry(async () => {
       await this.#ensureToken();
       try {

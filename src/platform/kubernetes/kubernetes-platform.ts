@@ -11,7 +11,7 @@ import {
 import { type Clock, systemClock } from '../../clock.ts';
 import type { KubernetesPlatformConfig, ServiceConfig } from '../../config/schema.ts';
 import type { Logger } from '../../logger.ts';
-import { PlatformError, type RetryOptions, withRetry } from '../errors.ts';
+import { closedError, PlatformError, type RetryOptions, withRetry } from '../errors.ts';
 import type { ChangeResult, Platform, PlatformStatus, Revision, SettleResult } from '../platform.ts';
 import { type Coordinates, credentialError, type Operation, targetName, toPlatformError } from './errors.ts';
 import { loadKubeConfig, serverOf } from './kubeconfig.ts';
@@ -143,7 +143,9 @@ export function createKubernetesPlatform(
     setHeaderOptions('Content-Type', type, callOptions());
 
   /** One SDK call: errors become PlatformErrors; transient ones are retried with backoff. */
+  let closed = false;
   async function call<T>(op: Operation, fn: (api: AppsV1Api) => Promise<T>): Promise<T> {
+    if (closed) throw closedError(target);
     const { api, server, kc } = connect();
     return withRetry(async () => {
       await ensureCredentials(kc);
@@ -197,6 +199,12 @@ export function createKubernetesPlatform(
 
   return {
     kind: 'kubernetes',
+
+    /** client-node opens its connections per request: dropping the client is all there is to close. */
+    async close(): Promise<void> {
+      closed = true;
+      client = undefined;
+    },
 
     async status(): Promise<PlatformStatus> {
       const d = await readDeployment('read the deployment status');

@@ -51,7 +51,9 @@ export class SlackDeployNotifier implements DeployNotifier {
     if (op.cardChannelId && op.cardTs) {
       const channel = op.cardChannelId;
       const ts = op.cardTs;
-      await slackRate
+      // Not awaited: the limiter spaces a message's updates (1 s apart) and coalesces them (latest
+      // wins), and the operation must not wait for that; stopping waits for queued updates.
+      void slackRate
         .updateMessage(this.#client, { channel, ts }, () => ({ channel, ts, ...cardMessage(op) }))
         .catch((error: unknown) =>
           logger.warn({ err: error, operation: op.id }, 'could not update the deploy card'),

@@ -39,6 +39,8 @@ export async function assertMayOperate(
     );
   }
   if (await isGuest(client, userId)) {
-    throw new UserInputError('Guests may not run deploy operations. Nothing was changed.');
+    throw new UserInputError(
+      `Guests may not run deploy operations in ${environment}: full members of the workspace may (deploy.allowed.${environment} can name who instead). Nothing was changed.`,
+    );
   }
 }

@@ -90,6 +90,8 @@ export interface AppServiceFake {
   deploy(image: string, options?: { author?: string; deployer?: string }): Promise<string>;
   /** Like deploy, with an image whose container never starts (deployment Failed, availability Limited). */
   deployBroken(image: string): Promise<string>;
+  /** From now on `image` never starts, wherever it runs (already deployed ones too). */
+  breakImage(image: string): void;
   /**
    * The first half of a blue/green deploy: ships `image` to the slot only, with its deployment
    * record, and does not swap. Production has never run it. Returns the deployment id.
@@ -287,6 +289,7 @@ export async function startAppServiceFake(options: AppServiceFakeOptions = {}): 
     capacity: () => model.plan.capacity,
     deploy: async (image, o = {}) => ship(image, false, o.author, o.deployer),
     deployBroken: async (image) => ship(image, true),
+    breakImage: (image) => void model.brokenImages.add(image),
     async stage(image, o = {}) {
       if (!slot) throw new Error('the fake has no deployment slot to stage a build in');
       return model.deployTo(model.mustSlot(slot), image, {
