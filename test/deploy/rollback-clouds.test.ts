@@ -257,7 +257,14 @@ describe('/deploy rollback on Cloud Run and App Service, end to end', () => {
     const patches = cloudrun.requests.filter((r) => r.method === 'PATCH').length;
     const refused = bot.sim.responses.length;
     await bot.slack.clickButton({ message: card, actionId: CONFIRM_DEPLOY_ACTION, userId: 'U_GUEST' });
-    expect(await ephemeral(refused)).toContain('Guests may not run deploy operations');
+    // Alice's own "the card is in the channel" answer may still arrive after `refused`: look for the refusal.
+    await until('the refusal', () =>
+      bot.sim.responses
+        .slice(refused)
+        .find((r) =>
+          String((r.body as { text?: string }).text).includes('Guests may not run deploy operations'),
+        ),
+    );
     expect(cloudrun.requests.filter((r) => r.method === 'PATCH').length).toBe(patches);
     expect(JSON.stringify(current(card).blocks)).toContain(CONFIRM_DEPLOY_ACTION);
   });
