@@ -18,7 +18,7 @@ import { InFlight } from './in-flight.ts';
 import { INCIDENT_TIMERS } from './incidents/archive.ts';
 import { IncidentService } from './incidents/incident-service.ts';
 import type { LocalPlatforms, LocalPlatformsInfo } from './local/platforms/index.ts';
-import { type SlackSimulator, startSlackSimulator } from './local/slack/server.ts';
+import type { SlackSimulator } from './local/slack/server.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { type PlatformOptionsSource, PlatformRegistry } from './platform/factory.ts';
@@ -104,6 +104,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     let platforms: LocalPlatforms | undefined;
     let slack: SlackCredentials;
     if (isLocalMode(env)) {
+      // Loaded only in local mode: a replica with Slack credentials never needs the simulator.
+      const { startSlackSimulator } = await import('./local/slack/server.ts');
       simulator = await startSlackSimulator();
       cleanup.unshift(() => simulator!.close());
       slack = {
@@ -150,7 +152,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     });
     cleanup.unshift(() => coordination.close());
 
-    const metrics = createMetrics();
+    const metrics = createMetrics({
+      defaultMetrics: env.METRICS_PORT !== undefined || env.METRICS_TOKEN !== undefined,
+    });
     const health = new HealthService({
       config,
       clock,

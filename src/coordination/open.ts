@@ -2,7 +2,6 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { Coordination } from './coordination.ts';
 import { createMemoryCoordination } from './memory.ts';
-import { createRedisCoordination } from './redis.ts';
 
 export interface OpenCoordinationOptions {
   /** REDIS_URL: Redis when set, the in-process implementation (one replica only) otherwise. */
@@ -22,6 +21,8 @@ export async function openCoordination(options: OpenCoordinationOptions = {}): P
   if (options.redisUrl === undefined || options.redisUrl === '') {
     return createMemoryCoordination(options.clock ? { clock: options.clock } : {});
   }
+  // ioredis loads only when Redis is configured.
+  const { createRedisCoordination } = await import('./redis.ts');
   const coordination = createRedisCoordination({
     url: options.redisUrl,
     ...(options.keyPrefix !== undefined && { keyPrefix: options.keyPrefix }),

@@ -475,11 +475,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     const json = recordSchema.safeParse(result.json);
     if (json.success) for (const id of actionIdsIn(json.data.blocks)) buttons.add(id);
 
-    // Follow-ups: poll the simulator until things go quiet (or --wait runs out).
+    // Follow-ups: poll the simulator until things go quiet (or --wait runs out). A bare ack promises
+    // an answer: that first one may be slow (a command whose cloud SDK loads on first use), so quiet
+    // counts only after something came.
     const started = Date.now();
     let lastActivity = Date.now();
+    let awaitingAnswer = result.status === 200 && !result.body.trim();
     const quietMs = Math.min(700, flags.waitMs);
-    while (Date.now() - started < flags.waitMs && Date.now() - lastActivity < Math.max(quietMs, 1)) {
+    while (
+      Date.now() - started < flags.waitMs &&
+      (awaitingAnswer || Date.now() - lastActivity < Math.max(quietMs, 1))
+    ) {
       await new Promise((r) => setTimeout(r, 100));
       const calls = await fetchPage(`${simBase}/_sim/calls?since=${sinceCalls}`, callSchema);
       const responses = await fetchPage(`${simBase}/_sim/responses?since=${sinceResponses}`, responseSchema);
@@ -498,7 +504,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         const m = recordSchema.safeParse(event.blocks);
         if (m.success) for (const id of actionIdsIn(m.data.blocks)) buttons.add(id);
       }
-      if (events.length > 0) lastActivity = Date.now();
+      if (events.length > 0) {
+        lastActivity = Date.now();
+        awaitingAnswer = false;
+      }
     }
     if (buttons.size > 0) {
       io.out(`\nButtons: ${[...buttons].join(', ')} — e.g. npm run slack -- click ${[...buttons][0]}`);

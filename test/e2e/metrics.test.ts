@@ -29,7 +29,11 @@ describe('/metrics is not public: a bearer token on PORT, or a port of its own',
     const ok = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('content-type')).toContain('text/plain');
-    expect(await ok.text()).toContain('runbook_handler_duration_seconds');
+    const body = await ok.text();
+    expect(body).toContain('runbook_handler_duration_seconds');
+    // Served, so the process metrics are collected too.
+    expect(body).toContain('runbook_process_cpu_seconds_total');
+    expect(body).toContain('runbook_nodejs_eventloop_lag_seconds');
     expect(withToken.runtime.metricsPort).toBeUndefined();
     // The probes stay open.
     expect((await fetch(`${withToken.runtime.url}/health`)).status).toBe(200);
@@ -46,6 +50,19 @@ describe('/metrics is not public: a bearer token on PORT, or a port of its own',
     const publicPort = await fetch(`${ownPort.runtime.url}/metrics`);
     expect(publicPort.status).toBe(404);
     expect(await publicPort.text()).not.toContain('runbook_');
+  });
+
+  it('collects no process metrics when /metrics is not served (no event-loop monitor, no GC observer)', async () => {
+    const unserved = await startTestBot();
+    try {
+      const names = (await unserved.runtime.services.metrics.registry.getMetricsAsJSON()).map((m) => m.name);
+      expect(names).toContain('runbook_requests_total');
+      expect(
+        names.filter((n) => n.startsWith('runbook_process_') || n.startsWith('runbook_nodejs_')),
+      ).toEqual([]);
+    } finally {
+      await unserved.stop();
+    }
   });
 
   it('never logs the metrics token', () => {

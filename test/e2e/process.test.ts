@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main as slackCli } from '../../src/local/cli.ts';
 import { type CloudRunFake, startCloudRunFake } from '../../src/local/platforms/cloudrun/server.ts';
 import { openPostgres } from '../../src/store/postgres.ts';
-import { TEST_DATABASE_URL } from '../helpers/services.ts';
+import { ADMIN_DB_OPTIONS, TEST_DATABASE_URL } from '../helpers/services.ts';
 
 /**
  * The real bot as its own process (`node src/main.ts`), the way production runs it: local mode
@@ -83,7 +83,7 @@ describe('the bot as a process (node src/main.ts)', () => {
     );
     writeFileSync(join(dir, 'misbehaving-library.mjs'), MISBEHAVING_LIBRARY);
     database = `process_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-    const admin = await openPostgres(TEST_DATABASE_URL);
+    const admin = await openPostgres(TEST_DATABASE_URL, ADMIN_DB_OPTIONS);
     try {
       await admin.query(`CREATE DATABASE "${database}"`);
     } finally {
@@ -135,7 +135,7 @@ describe('the bot as a process (node src/main.ts)', () => {
       await exit;
     }
     await fake?.close();
-    const admin = await openPostgres(TEST_DATABASE_URL);
+    const admin = await openPostgres(TEST_DATABASE_URL, ADMIN_DB_OPTIONS);
     try {
       await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
     } finally {

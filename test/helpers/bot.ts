@@ -11,7 +11,7 @@ import { createLogger } from '../../src/logger.ts';
 import type { PlatformOptionsSource } from '../../src/platform/factory.ts';
 import { type Runtime, startRuntime } from '../../src/runtime.ts';
 import { openPostgres } from '../../src/store/postgres.ts';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from './services.ts';
+import { ADMIN_DB_OPTIONS, TEST_DATABASE_URL, TEST_REDIS_URL } from './services.ts';
 
 export interface TestBot {
   runtime: Runtime;
@@ -100,7 +100,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
       slack.close();
       if (primary) return;
       await sim.close();
-      const admin = await openPostgres(TEST_DATABASE_URL);
+      const admin = await openPostgres(TEST_DATABASE_URL, ADMIN_DB_OPTIONS);
       try {
         await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       } finally {

@@ -20,10 +20,14 @@ export async function spawnBotProcess(options: {
   keyPrefix: string;
   signingSecret: string;
   configPath: string;
+  /** Node options of the child (e.g. `--import` a hook). */
+  execArgv?: string[];
+  /** More environment. */
+  env?: Record<string, string>;
 }): Promise<BotProcess> {
   const output: string[] = [];
   const child = fork(fileURLToPath(new URL('./bot-process.ts', import.meta.url)), [], {
-    execArgv: [],
+    execArgv: options.execArgv ?? [],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: {
       ...process.env,
@@ -37,6 +41,7 @@ export async function spawnBotProcess(options: {
       LOG_LEVEL: 'info',
       TEST_DB_SCHEMA: options.schema,
       TEST_KEY_PREFIX: options.keyPrefix,
+      ...options.env,
     },
   });
   child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));

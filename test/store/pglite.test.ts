@@ -42,4 +42,9 @@ describe('openPglite', () => {
     );
     expect((await db.query('SELECT n FROM counter')).rows).toEqual([{ n: 10 }]);
   });
+
+  it('keeps a small buffer cache (16 MB, not 128 MB): the rest of it would be resident for nothing', async () => {
+    const { rows } = await db.query<{ shared_buffers: string }>('SHOW shared_buffers');
+    expect(rows).toEqual([{ shared_buffers: '16MB' }]);
+  });
 });

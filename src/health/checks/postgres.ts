@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { z } from 'zod';
 import type { PostgresCheckConfig } from '../../config/schema.ts';
 import { resolveSecrets } from '../../config/secrets.ts';
@@ -46,6 +46,8 @@ const CONNECTIONS_SQL = `SELECT
   current_setting('max_connections') AS max_connections`;
 
 async function runPostgres(run: PostgresRun): Promise<CheckOutcome> {
+  // pg loads with the first check, not at start-up (a bot on PGlite has no other use for it).
+  const { default: pg } = await import('pg');
   const client = new pg.Client({
     connectionString: run.connectionString,
     connectionTimeoutMillis: run.timeoutMs,
@@ -95,12 +97,12 @@ async function runPostgres(run: PostgresRun): Promise<CheckOutcome> {
         `connection count ${counts.connections} of ${counts.max_connections} (${formatPercent(used)}) ` +
         `above ${formatPercent(run.ratio)}`;
     }
-    if (broken) outcome = { status: 'unhealthy', latencyMs, reason: describePostgresError(broken, run) };
+    if (broken) outcome = { status: 'unhealthy', latencyMs, reason: describePostgresError(broken, run, pg) };
   } catch (error) {
     outcome = {
       status: 'unhealthy',
       latencyMs: elapsedSince(started),
-      reason: describePostgresError(error, run),
+      reason: describePostgresError(error, run, pg),
     };
   } finally {
     run.signal.removeEventListener('abort', onAbort);
@@ -111,10 +113,10 @@ async function runPostgres(run: PostgresRun): Promise<CheckOutcome> {
 }
 
 /** SQLSTATE classes a responder meets at connection time. */
-function describePostgresError(error: unknown, run: PostgresRun): string {
+function describePostgresError(error: unknown, run: PostgresRun, { DatabaseError }: typeof pg): string {
   const code = error instanceof Error ? (error as Error & { code?: unknown }).code : undefined;
   const message = innermostMessage(error);
-  if (error instanceof pg.DatabaseError && typeof code === 'string') {
+  if (error instanceof DatabaseError && typeof code === 'string') {
     if (code === '3D000') return `${message} (check the database name in the URL)`;
     if (code === '28000' || code === '28P01') return `authentication failed: ${message}`;
     if (code === '57P03') return `the database is not accepting connections: ${message}`;

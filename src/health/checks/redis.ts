@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import type { RedisCheckConfig } from '../../config/schema.ts';
 import { resolveSecrets } from '../../config/secrets.ts';
 import { formatMs } from '../format.ts';
@@ -42,6 +41,8 @@ interface RedisRun {
 }
 
 async function runRedis(run: RedisRun): Promise<CheckOutcome> {
+  // ioredis loads with the first check, not at start-up (a bot without REDIS_URL needs it for nothing).
+  const { Redis } = await import('ioredis');
   const client = new Redis(run.url, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,

@@ -40,6 +40,12 @@ beforeAll(async () => {
       ],
     });
   });
+  // A bare ack, and the answer well after it (as when a command's cloud SDK loads on first use).
+  app.command('/deploy', async ({ ack, respond }) => {
+    await ack();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await respond({ text: 'barq-api is running v42' });
+  });
   app.action('inc_ack', async ({ ack, respond }) => {
     await ack();
     await respond({ replace_original: true, text: 'Acknowledged' });
@@ -136,5 +142,17 @@ describe('npm run slack (local mode CLI)', () => {
     expect(code).toBe(0);
     expect(out.join('\n')).toContain('@bob clicked "inc_ack"');
     expect(out.join('\n')).toMatch(/── replaced message \S+ in #incidents\n {3}Acknowledged/);
+  });
+
+  it('after a bare ack, waits for the answer however late it comes within --wait', async () => {
+    const out: string[] = [];
+    const code = await main(['/deploy status barq-api', '--wait', '10000'], {
+      out: (l) => out.push(l),
+      err: (l) => out.push(l),
+      env: { RUNBOOK_DATA_DIR: dataDir },
+    });
+    expect(code).toBe(0);
+    expect(out.join('\n')).toMatch(/✓ acknowledged in \d+ ms/);
+    expect(out.join('\n')).toContain('barq-api is running v42');
   });
 });
