@@ -1,4 +1,4 @@
-import { Agent } from 'node:https';
+import { Agent, request as httpsRequest } from 'node:https';
 import type { TokenCredential } from '@azure/identity';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
@@ -307,6 +307,93 @@ describe('appservice platform', () => {
     const off = await s.platform.setMaintenance(false);
     expect(off).toMatchObject({ from: 'on', to: 'off', changed: true });
     expect(s.fake.site().appSettings).toEqual({ DATABASE_URL: 'postgres://db', FEATURE_X: 'on' });
+  });
+
+  it('makes maintenance a slot setting, so a swap afterwards leaves it with production', async () => {
+    s = await setup();
+    await s.fake.deploy('registry.example.com/app:v1');
+    await s.fake.deploy('registry.example.com/app:v2');
+    // Already sticky before: an app setting and a connection string, both kept.
+    s.fake.model.stickySettings.add('DATABASE_URL');
+    s.fake.model.stickyConnectionStrings = ['MainDb'];
+    const production = s.fake.model.mustSlot('production');
+    production.appSettings = { DATABASE_URL: 'postgres://prod', FEATURE_X: 'on' };
+    s.fake.model.mustSlot('staging').appSettings = { DATABASE_URL: 'postgres://staging' };
+
+    await s.platform.setMaintenance(true);
+    const put = s.fake.requests.find((r) => r.method === 'PUT' && /\/config\/slotConfigNames$/i.test(r.path));
+    expect(put?.body).toMatchObject({
+      properties: {
+        appSettingNames: ['DATABASE_URL', 'MAINTENANCE_MODE'],
+        connectionStringNames: ['MainDb'],
+      },
+    });
+    expect([...s.fake.model.stickySettings]).toEqual(['DATABASE_URL', 'MAINTENANCE_MODE']);
+    expect(s.fake.model.stickyConnectionStrings).toEqual(['MainDb']);
+
+    // The rollback swaps staging (v1) into production: the content moves, maintenance stays put.
+    await s.platform.rollback();
+    expect(s.fake.site().image).toBe('registry.example.com/app:v1');
+    expect(s.fake.site().appSettings).toEqual({ DATABASE_URL: 'postgres://prod', MAINTENANCE_MODE: 'true' });
+    expect(s.fake.model.mustSlot('staging').appSettings).toEqual({
+      DATABASE_URL: 'postgres://staging',
+      FEATURE_X: 'on',
+    });
+    expect((await s.platform.status()).maintenance).toBe(true);
+
+    // Turning it off removes the value and keeps the name sticky; on again writes no second PUT.
+    await s.platform.setMaintenance(false);
+    expect(s.fake.model.stickySettings.has('MAINTENANCE_MODE')).toBe(true);
+    await s.platform.setMaintenance(true);
+    const puts = s.fake.requests.filter(
+      (r) => r.method === 'PUT' && /\/config\/slotConfigNames$/i.test(r.path),
+    );
+    expect(puts).toHaveLength(1);
+  });
+
+  it('serves slotConfigNames once per app: GET and PUT on the site, none on a slot', async () => {
+    s = await setup();
+    const base = `/subscriptions/${s.fake.subscriptionId}/resourceGroups/${s.fake.resourceGroup}/providers/Microsoft.Web/sites/${s.fake.app}`;
+    const fake = s.fake;
+    const call = (method: string, path: string, body?: unknown) =>
+      new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+        const req = httpsRequest(
+          `${fake.url}${path}?api-version=2024-04-01`,
+          {
+            method,
+            ca: fake.certificate,
+            headers: { authorization: `Bearer ${fake.token}`, 'content-type': 'application/json' },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (chunk: Buffer) => {
+              text += chunk.toString();
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text || '{}') }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body === undefined ? undefined : JSON.stringify(body));
+      });
+    const empty = await call('GET', `${base}/config/slotConfigNames`);
+    expect(empty.status).toBe(200);
+    expect(empty.body.properties).toEqual({
+      appSettingNames: null,
+      connectionStringNames: null,
+      azureStorageConfigNames: null,
+    });
+    const put = await call('PUT', `${base}/config/slotConfigNames`, {
+      properties: { appSettingNames: ['A'], azureStorageConfigNames: ['files'] },
+    });
+    expect(put.body.properties).toEqual({
+      appSettingNames: ['A'],
+      connectionStringNames: null,
+      azureStorageConfigNames: ['files'],
+    });
+    expect((await call('GET', `${base}/slots/staging/config/slotConfigNames`)).status).toBe(404);
+    expect(
+      (await call('PUT', `${base}/config/slotConfigNames`, { properties: { appSettingNames: 'A' } })).status,
+    ).toBe(400);
   });
 
   it('scales the plan within the configured bounds and the plan tier', async () => {

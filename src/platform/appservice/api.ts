@@ -2,6 +2,7 @@ import {
   type AppServicePlan,
   type Deployment,
   restorePoller,
+  type SlotConfigNamesResource,
   type WebSiteManagementClient,
 } from '@azure/arm-appservice';
 import type { AppServicePlatformConfig } from '../../config/schema.ts';
@@ -223,6 +224,17 @@ export class AppServiceApi {
     );
   }
 
+  /** The site's slot config names (config/slotConfigNames): the settings that stay with their slot on a swap. */
+  slotConfigNames(): Promise<SlotConfigNamesResource> {
+    const { resourceGroup: rg, app } = this.#config;
+    const ctx: CallContext = {
+      action: 'read the slot settings (slotConfigNames)',
+      permission: 'Microsoft.Web/sites/config/read',
+      resource: { kind: 'app' },
+    };
+    return this.#call(ctx, (c) => c.webApps.listSlotConfigurationNames(rg, app, this.#request));
+  }
+
   /** The plan named in the config, or else the one the site runs on. */
   planRef(site: SiteView | undefined): PlanRef {
     if (this.#config.plan) return { resourceGroup: this.#config.resourceGroup, name: this.#config.plan };
@@ -275,6 +287,30 @@ export class AppServiceApi {
     await this.#call(ctx, (c) =>
       c.webApps.updateApplicationSettings(rg, app, { properties: settings }, this.#request),
     );
+  }
+
+  /**
+   * Makes an app setting slot-sticky (`az webapp config appsettings set --slot-settings`): reads
+   * config/slotConfigNames and, when the name is missing, PUTs it back with the name added, every
+   * other name (app settings, connection strings, storage mounts) kept. True when it was added.
+   */
+  async ensureStickyAppSetting(name: string): Promise<boolean> {
+    const current = await this.slotConfigNames();
+    const names = current.appSettingNames ?? [];
+    if (names.includes(name)) return false;
+    const { resourceGroup: rg, app } = this.#config;
+    const ctx: CallContext = {
+      action: `make app setting ${name} a slot setting`,
+      permission: 'Microsoft.Web/sites/config/write',
+      resource: { kind: 'app' },
+    };
+    const next: SlotConfigNamesResource = {
+      appSettingNames: [...names, name],
+      connectionStringNames: current.connectionStringNames ?? [],
+      azureStorageConfigNames: current.azureStorageConfigNames ?? [],
+    };
+    await this.#call(ctx, (c) => c.webApps.updateSlotConfigurationNames(rg, app, next, this.#request));
+    return true;
   }
 
   async restart(): Promise<void> {

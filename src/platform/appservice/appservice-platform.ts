@@ -226,9 +226,15 @@ class AppServicePlatform implements Platform {
     });
   }
 
-  /** `az webapp config appsettings set/delete`: list the settings, set or remove the key, write the whole set back. */
+  /**
+   * `az webapp config appsettings set --slot-settings / delete`: list the settings, set or remove the
+   * key, write the whole set back. Before turning it on, the key is made slot-sticky (slotConfigNames),
+   * so a later swap leaves maintenance with production instead of carrying it into the slot; the name
+   * stays sticky after turning it off.
+   */
   async setMaintenance(on: boolean): Promise<ChangeResult> {
     const key = this.#service.maintenanceEnvVar;
+    if (on) await this.#api.ensureStickyAppSetting(key);
     const settings = await this.#api.appSettings();
     const was = isOn(settings[key]);
     const word = (v: boolean) => (v ? 'on' : 'off');

@@ -8,6 +8,7 @@ import {
   planJson,
   siteId,
   siteJson,
+  slotConfigNamesJson,
   webConfigJson,
 } from './wire.ts';
 
@@ -83,7 +84,13 @@ const appSettingsBody = z.object({ properties: z.record(z.string(), z.string()) 
 const webConfigBody = z.object({ properties: z.object({ linuxFxVersion: z.string().optional() }).loose() });
 const slotSwapBody = z.object({ targetSlot: z.string().min(1), preserveVnet: z.boolean().optional() });
 const slotConfigNamesBody = z.object({
-  properties: z.object({ appSettingNames: z.array(z.string()).nullish() }).loose(),
+  properties: z
+    .object({
+      appSettingNames: z.array(z.string()).nullish(),
+      connectionStringNames: z.array(z.string()).nullish(),
+      azureStorageConfigNames: z.array(z.string()).nullish(),
+    })
+    .loose(),
 });
 const deploymentBody = z.object({
   properties: z.object({
@@ -159,6 +166,7 @@ export function route(ctx: RouteContext, req: FakeRequest): FakeResponse {
 const MUTATIONS = new Set([
   'config/web',
   'config/appsettings',
+  'config/slotconfignames',
   'deployments',
   'restart',
   'start',
@@ -204,20 +212,20 @@ function siteRoute(ctx: RouteContext, req: FakeRequest, slot: SlotState, tail: s
       model.restart(slot);
       return ok(appSettingsJson(c, slot));
     }
+    // One resource per app (there is no slots/{slot}/config/slotConfigNames); PUT replaces all three lists.
     case 'GET config/slotconfignames':
     case 'PUT config/slotconfignames': {
+      if (slot.slot !== PRODUCTION) return operationRoute(ctx, req, tail);
       if (req.method === 'PUT') {
         const parsed = parseBody(slotConfigNamesBody, req.body);
         if ('error' in parsed) return parsed.error;
+        const p = parsed.value.properties;
         model.stickySettings.clear();
-        for (const n of parsed.value.properties.appSettingNames ?? []) model.stickySettings.add(n);
+        for (const n of p.appSettingNames ?? []) model.stickySettings.add(n);
+        model.stickyConnectionStrings = [...(p.connectionStringNames ?? [])];
+        model.stickyStorageConfigs = [...(p.azureStorageConfigNames ?? [])];
       }
-      return ok({
-        id: `${siteId(c, PRODUCTION)}/config/slotConfigNames`,
-        name: 'slotConfigNames',
-        type: 'Microsoft.Web/sites/config',
-        properties: { appSettingNames: [...model.stickySettings], connectionStringNames: [] },
-      });
+      return ok(slotConfigNamesJson(model, c));
     }
     case 'GET deployments':
       return listDeployments(ctx, req, slot, tail);

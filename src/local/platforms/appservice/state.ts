@@ -100,6 +100,9 @@ export class AppServiceModel {
   readonly brokenImages = new Set<string>();
   /** App-setting names that stay with their slot on swap (slotConfigNames.appSettingNames). */
   readonly stickySettings = new Set<string>();
+  /** The other two lists of slotConfigNames, kept as written (the fake models no connection strings or mounts). */
+  stickyConnectionStrings: string[] = [];
+  stickyStorageConfigs: string[] = [];
   readonly operations = new Map<string, SwapOperation>();
   /** The next swap ends `Failed` with this error, the slots unchanged. */
   nextSwapFailure: { code: string; message: string } | undefined;

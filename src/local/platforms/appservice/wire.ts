@@ -118,6 +118,24 @@ export function appSettingsJson(c: Coordinates, slot: SlotState): Record<string,
   };
 }
 
+/**
+ * The site's SlotConfigNamesResource (config/slotConfigNames): one per app, valid for all its slots;
+ * an empty list reads back as null, as ARM answers.
+ */
+export function slotConfigNamesJson(model: AppServiceModel, c: Coordinates): Record<string, unknown> {
+  const list = (names: readonly string[]) => (names.length > 0 ? [...names] : null);
+  return {
+    id: `${siteId(c, PRODUCTION)}/config/slotConfigNames`,
+    name: c.app,
+    type: 'Microsoft.Web/sites',
+    properties: {
+      appSettingNames: list([...model.stickySettings]),
+      connectionStringNames: list(model.stickyConnectionStrings),
+      azureStorageConfigNames: list(model.stickyStorageConfigs),
+    },
+  };
+}
+
 export function deploymentJson(
   c: Coordinates,
   slot: SlotState,
