@@ -12,14 +12,17 @@
  *   simulator), embedded PGlite in a data directory kept between runs. The first run (which creates the
  *   database) is reported apart; targets on the later runs: start-up ≤ 2.5 s and RSS ≤ 300 MB.
  *
- * Medians of `--runs` starts each; RSS is read 1 s after the first 200 (start-up's garbage settled).
- * Every mode uses the shipped runbook.example.yml (services on all three clouds). `--node-flags`
- * are given to every process measured (e.g. `--heap-prof` or `--cpu-prof` with a `-dir`, to find where
- * its memory and time go). The apps' logs go to a temp dir, removed at the end unless --keep-logs.
- * Writes bench/results/footprint.json; exits 1 when a target is missed.
+ * The bot starts the way `npm start` starts it (the `start` script of package.json: `node` and its
+ * flags); the bare Bolt app as `node bench/lib/bare-bolt.ts`. Medians of `--runs` starts each; RSS is
+ * read 1 s after the first 200 (start-up's garbage settled), and the peak (VmHWM) just before it stops.
+ * Every mode uses the shipped runbook.example.yml (services on all three clouds). `--node-flags` are
+ * added to every process measured (e.g. `--heap-prof` or `--cpu-prof` with a `-dir`, to find where the
+ * memory and time go); such a diagnostic run writes no results. The apps' logs go to a temp dir,
+ * removed at the end unless --keep-logs. Writes bench/results/footprint.json; exits 1 when a target
+ * is missed.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,9 +61,24 @@ async function benchDatabaseUrl(): Promise<string> {
   return 'postgres://postgres@127.0.0.1:5432/runbook_bench';
 }
 
+/** `node <flags> src/main.ts` from package.json's start script: the bot is measured as users start it. */
+function startCommand(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [node, ...args] = pkg.scripts.start.trim().split(/\s+/);
+  if (node !== 'node' || args.at(-1) !== 'src/main.ts') {
+    throw new Error(
+      `cannot measure the start script "${pkg.scripts.start}": expected node [flags] src/main.ts`,
+    );
+  }
+  return args;
+}
+
 interface Sample {
   startupMs: number;
+  /** 1 s after the first 200. */
   rssMb: number;
+  /** VmHWM: the most it was resident at any moment, start-up included. */
+  peakRssMb: number;
 }
 
 const median = (xs: number[]): number => {
@@ -87,7 +105,11 @@ async function measure(
   });
   // Let start-up's garbage settle the way a running replica's would.
   await new Promise((resolve) => setTimeout(resolve, 1_000));
-  const sample = { startupMs: Math.round(target.startupMs), rssMb: Math.round(target.rssBytes() / 2 ** 20) };
+  const sample = {
+    startupMs: Math.round(target.startupMs),
+    rssMb: Math.round(target.rssBytes() / 2 ** 20),
+    peakRssMb: Math.round(target.peakRssBytes() / 2 ** 20),
+  };
   await target.stop();
   return sample;
 }
@@ -115,7 +137,7 @@ try {
   delete base.METRICS_PORT;
   delete base.METRICS_TOKEN;
   const nodeFlags = flags['node-flags'].split(' ').filter(Boolean);
-  const bot = [...nodeFlags, 'src/main.ts'];
+  const bot = [...nodeFlags, ...startCommand()];
   const databaseUrl = await benchDatabaseUrl();
   const pgliteDir = join(workDir, 'pglite-data');
   mkdirSync(pgliteDir, { recursive: true });
@@ -139,9 +161,14 @@ try {
   const summary = Object.fromEntries(
     Object.entries(samples).map(([k, v]) => [
       k,
-      { startupMs: median(v.map((s) => s.startupMs)), rssMb: median(v.map((s) => s.rssMb)), samples: v },
+      {
+        startupMs: median(v.map((s) => s.startupMs)),
+        rssMb: median(v.map((s) => s.rssMb)),
+        peakRssMb: median(v.map((s) => s.peakRssMb)),
+        samples: v,
+      },
     ]),
-  ) as Record<keyof typeof samples, { startupMs: number; rssMb: number; samples: Sample[] }>;
+  ) as Record<keyof typeof samples, Sample & { samples: Sample[] }>;
   const startupRatio = +(summary.postgres.startupMs / summary.bare.startupMs).toFixed(2);
   const rssRatio = +(summary.postgres.rssMb / summary.bare.rssMb).toFixed(2);
   const checks = {
@@ -173,6 +200,10 @@ try {
     /** 1-minute load average when the run started and when it ended (the machine may be shared). */
     loadAverage1m: { atStart: loadAtStart, atEnd: loadavg()[0] ?? 0 },
     runs,
+    commands: {
+      bot: `node ${bot.join(' ')}`,
+      bare: `node ${[...nodeFlags, 'bench/lib/bare-bolt.ts'].join(' ')}`,
+    },
     bare: summary.bare,
     postgres: summary.postgres,
     pgliteFirstRun: pgliteFirst,
@@ -180,12 +211,15 @@ try {
     ratios: { startup: startupRatio, rss: rssRatio },
     checks,
   };
-  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(RESULTS, `${JSON.stringify(figures, null, 2)}\n`);
+  if (nodeFlags.length === 0) {
+    mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+    writeFileSync(RESULTS, `${JSON.stringify(figures, null, 2)}\n`);
+  }
 
-  const row = (name: string, s: { startupMs: number; rssMb: number }) =>
+  const row = (name: string, s: Sample) =>
     console.log(
-      `${name.padEnd(22)} start-up ${String(s.startupMs).padStart(6)} ms   RSS ${String(s.rssMb).padStart(5)} MB`,
+      `${name.padEnd(24)} start-up ${String(s.startupMs).padStart(6)} ms   RSS ${String(s.rssMb).padStart(5)} MB` +
+        `   peak ${String(s.peakRssMb).padStart(5)} MB`,
     );
   console.log(
     `footprint: medians of ${runs} starts each, ${figures.cores} cores, load ${figures.loadAverage1m.atStart.toFixed(2)} → ${figures.loadAverage1m.atEnd.toFixed(2)}`,
@@ -200,7 +234,11 @@ try {
     );
     if (!c.met) exitCode = 1;
   }
-  console.log('results written to bench/results/footprint.json');
+  console.log(
+    nodeFlags.length === 0
+      ? 'results written to bench/results/footprint.json'
+      : 'diagnostic run: no results written',
+  );
 } catch (error) {
   console.error(`footprint: ${error instanceof Error ? error.message : String(error)}`);
   exitCode = 1;

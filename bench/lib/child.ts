@@ -37,6 +37,8 @@ export interface TargetProcess {
   logPath: string;
   /** Current VmRSS in bytes. */
   rssBytes(): number;
+  /** Peak VmRSS so far (VmHWM) in bytes. */
+  peakRssBytes(): number;
   /** CPU time used so far (user + system), ms. */
   cpuMs(): number;
   /** SIGTERM, then SIGKILL after 10 s. */
@@ -67,6 +69,14 @@ export function readRssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
   if (!match?.[1]) throw new Error(`no VmRSS line in /proc/${pid}/status`);
+  return Number(match[1]) * 1024;
+}
+
+/** Peak resident memory (VmHWM) of a process so far, in bytes. */
+export function readPeakRssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status);
+  if (!match?.[1]) throw new Error(`no VmHWM line in /proc/${pid}/status`);
   return Number(match[1]) * 1024;
 }
 
@@ -164,6 +174,7 @@ export async function startTargetProcess(options: TargetProcessOptions): Promise
     rssAfterStartupBytes: readRssBytes(pid),
     logPath: options.logPath,
     rssBytes: () => readRssBytes(pid),
+    peakRssBytes: () => readPeakRssBytes(pid),
     cpuMs: () => readCpuMs(pid),
     stop,
   };

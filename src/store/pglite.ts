@@ -1,8 +1,11 @@
 /** The Db on embedded PGlite (Postgres in WebAssembly): used when DATABASE_URL is unset. */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { PGlite, type Results, type Transaction, TransactionAbortedError } from '@electric-sql/pglite';
 import type { Db, Queryable, QueryResult } from './db.ts';
 import { StoreError, toStoreError } from './errors.ts';
@@ -52,6 +55,32 @@ async function run<R>(
   }
 }
 
+/** A first run's initdb may take a while on a busy machine; past this the bot says so and stops. */
+const INITDB_TIMEOUT_MS = 120_000;
+
+/**
+ * A first run: creates the database in `location` in a process of its own (src/store/pglite-initdb.ts),
+ * so that what initdb leaves behind (~400 MB resident until a major GC) ends with that process.
+ */
+async function initialiseDataDir(location: string): Promise<void> {
+  const script = fileURLToPath(new URL('./pglite-initdb.ts', import.meta.url));
+  await new Promise<void>((done, fail) => {
+    // Only the flag that keeps its WebAssembly memory small (see the Dockerfile), not the parent's.
+    execFile(
+      process.execPath,
+      ['--liftoff-only', script, location],
+      { timeout: INITDB_TIMEOUT_MS, maxBuffer: 1024 * 1024 },
+      (error, _stdout, stderr) => {
+        if (!error) return done();
+        const detail = stderr.trim().split('\n').slice(-3).join(' ') || error.message;
+        fail(
+          new StoreError(`cannot create the embedded database in ${location}: ${detail}`, { cause: error }),
+        );
+      },
+    );
+  });
+}
+
 /**
  * Opens PGlite: `dataDir` is a directory (created if missing; production uses
  * `${RUNBOOK_DATA_DIR}/pglite`) or 'memory://' for tests. PGlite has one connection, so
@@ -59,7 +88,10 @@ async function run<R>(
  */
 export async function openPglite(dataDir: string): Promise<PgliteDb> {
   const location = dataDir === IN_MEMORY ? IN_MEMORY : resolve(dataDir);
-  if (location !== IN_MEMORY) await mkdir(location, { recursive: true });
+  if (location !== IN_MEMORY) {
+    await mkdir(location, { recursive: true });
+    if (!existsSync(join(location, 'PG_VERSION'))) await initialiseDataDir(location);
+  }
   let pglite: PGlite;
   try {
     pglite = await PGlite.create(location, {

@@ -19,6 +19,13 @@ import { ADMIN_DB_OPTIONS, TEST_DATABASE_URL } from '../helpers/services.ts';
 import { spawnBotProcess } from '../helpers/spawn-bot.ts';
 
 const HOOK = fileURLToPath(new URL('../helpers/loaded-modules.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** `npm start`'s command line (package.json), as the Docker image's CMD must also read. */
+function startCommand(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  return pkg.scripts.start.trim().split(/\s+/);
+}
 
 /** Module URLs (file paths inside the repository) that match. */
 function loaded(file: string, ...fragments: string[]): string[] {
@@ -163,5 +170,11 @@ describe('what start-up loads', () => {
 
     child.kill('SIGTERM');
     expect(await exited, output).toBe(0);
+  });
+
+  it('the Docker image starts the bot with the node flags `npm start` uses', () => {
+    const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+    expect(JSON.parse(cmd ?? '[]')).toEqual(startCommand());
+    expect(startCommand()).toContain('--liftoff-only');
   });
 });

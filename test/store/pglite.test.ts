@@ -1,8 +1,16 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/store/errors.ts';
 import { IN_MEMORY, openPglite, type PgliteDb } from '../../src/store/pglite.ts';
 import { openPgliteForTest } from './databases.ts';
 import { describeRepositories } from './repositories-suite.ts';
+
+const run = promisify(execFile);
 
 describeRepositories('pglite', openPgliteForTest);
 
@@ -46,5 +54,27 @@ describe('openPglite', () => {
   it('keeps a small buffer cache (16 MB, not 128 MB): the rest of it would be resident for nothing', async () => {
     const { rows } = await db.query<{ shared_buffers: string }>('SHOW shared_buffers');
     expect(rows).toEqual([{ shared_buffers: '16MB' }]);
+  });
+
+  it('creates a new data directory in a process of its own (initdb leaves ~400 MB behind until a major GC)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runbook-pglite-first-'));
+    try {
+      const script = fileURLToPath(new URL('../../src/store/pglite-initdb.ts', import.meta.url));
+      await run(process.execPath, [script, join(dir, 'created')]);
+      expect(existsSync(join(dir, 'created', 'PG_VERSION'))).toBe(true);
+      const usage = await run(process.execPath, [script]).catch((e: { code: number; stderr: string }) => e);
+      expect(usage).toMatchObject({ code: 2, stderr: expect.stringContaining('usage:') });
+
+      // openPglite on a directory without a database: created by that process, then opened here.
+      const fresh = await openPglite(join(dir, 'pglite'));
+      try {
+        expect(existsSync(join(dir, 'pglite', 'PG_VERSION'))).toBe(true);
+        expect((await fresh.query('SHOW shared_buffers')).rows).toEqual([{ shared_buffers: '16MB' }]);
+      } finally {
+        await fresh.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
