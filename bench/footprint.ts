@@ -8,14 +8,15 @@
  *
  * - `postgres`: the bot with DATABASE_URL and REDIS_URL (what replicas run), against the bench's Slack
  *   simulator. Targets: start-up ≤ 3× and RSS ≤ 1.7× the bare Bolt app's medians.
- * - `pglite`: `npm start` as a newcomer meets it: no Slack credentials (local mode, the built-in Slack
- *   simulator), embedded PGlite in a data directory kept between runs. The first run (which creates the
+ * - `pglite`: `npm start` as a newcomer meets it, in a directory with no runbook.yml: no Slack
+ *   credentials (local mode: the built-in Slack simulator, the example config with its services on the
+ *   built-in platform simulators), embedded PGlite in ./data, kept between runs. The first run (which creates the
  *   database) is reported apart; targets on the later runs: start-up ≤ 2.5 s and RSS ≤ 300 MB.
  *
  * The bot starts the way `npm start` starts it (the `start` script of package.json: `node` and its
  * flags); the bare Bolt app as `node bench/lib/bare-bolt.ts`. Medians of `--runs` starts each; RSS is
  * read 1 s after the first 200 (start-up's garbage settled), and the peak (VmHWM) just before it stops.
- * Every mode uses the shipped runbook.example.yml (services on all three clouds). `--node-flags` are
+ * Both modes use the shipped runbook.example.yml (services on all three clouds). `--node-flags` are
  * added to every process measured (e.g. `--heap-prof` or `--cpu-prof` with a `-dir`, to find where the
  * memory and time go); such a diagnostic run writes no results. The apps' logs go to a temp dir,
  * removed at the end unless --keep-logs. Writes bench/results/footprint.json; exits 1 when a target
@@ -70,7 +71,8 @@ function startCommand(): string[] {
       `cannot measure the start script "${pkg.scripts.start}": expected node [flags] src/main.ts`,
     );
   }
-  return args;
+  // Absolute: the PGlite mode runs in a directory of its own.
+  return [...args.slice(0, -1), join(ROOT, 'src/main.ts')];
 }
 
 interface Sample {
@@ -92,13 +94,14 @@ async function measure(
   args: string[],
   env: NodeJS.ProcessEnv,
   workDir: string,
+  cwd = ROOT,
 ): Promise<Sample> {
   const port = await freePort();
   const target = await startTargetProcess({
     name,
     nodePath: NODE,
     args,
-    cwd: ROOT,
+    cwd,
     port,
     logPath: join(workDir, `${name}.log`),
     env: { ...env, PORT: String(port) },
@@ -128,7 +131,6 @@ try {
     ...process.env,
     LOG_LEVEL: 'warn',
     SLACK_APP_TOKEN: '',
-    RUNBOOK_CONFIG: join(ROOT, 'runbook.example.yml'),
   };
   delete base.DATABASE_URL;
   delete base.REDIS_URL;
@@ -136,14 +138,18 @@ try {
   delete base.SLACK_SIGNING_SECRET;
   delete base.METRICS_PORT;
   delete base.METRICS_TOKEN;
+  delete base.RUNBOOK_CONFIG;
+  delete base.RUNBOOK_DATA_DIR;
+  const exampleConfig = { RUNBOOK_CONFIG: join(ROOT, 'runbook.example.yml') };
   const nodeFlags = flags['node-flags'].split(' ').filter(Boolean);
   const bot = [...nodeFlags, ...startCommand()];
   const databaseUrl = await benchDatabaseUrl();
-  const pgliteDir = join(workDir, 'pglite-data');
-  mkdirSync(pgliteDir, { recursive: true });
+  // A newcomer's directory: no runbook.yml, ./data created by the first run.
+  const newcomer = join(workDir, 'newcomer');
+  mkdirSync(newcomer, { recursive: true });
 
   const samples = { bare: [] as Sample[], postgres: [] as Sample[], pglite: [] as Sample[] };
-  const pgliteFirst = await measure('pglite-first', bot, { ...base, RUNBOOK_DATA_DIR: pgliteDir }, workDir);
+  const pgliteFirst = await measure('pglite-first', bot, base, workDir, newcomer);
   for (let i = 0; i < runs; i++) {
     samples.bare.push(
       await measure('bare-bolt', [...nodeFlags, 'bench/lib/bare-bolt.ts'], { ...base, ...slackEnv }, workDir),
@@ -152,11 +158,11 @@ try {
       await measure(
         'postgres',
         bot,
-        { ...base, ...slackEnv, DATABASE_URL: databaseUrl, REDIS_URL: flags['redis-url'] },
+        { ...base, ...exampleConfig, ...slackEnv, DATABASE_URL: databaseUrl, REDIS_URL: flags['redis-url'] },
         workDir,
       ),
     );
-    samples.pglite.push(await measure('pglite', bot, { ...base, RUNBOOK_DATA_DIR: pgliteDir }, workDir));
+    samples.pglite.push(await measure('pglite', bot, base, workDir, newcomer));
   }
   const summary = Object.fromEntries(
     Object.entries(samples).map(([k, v]) => [
