@@ -10,6 +10,7 @@ import { registerDeployActions } from './slack/deploy/actions.ts';
 import { registerDeployStatusActions } from './slack/deploy/status-actions.ts';
 import { registerHealthActions } from './slack/health/actions.ts';
 import { registerIncidentActions } from './slack/incidents/actions.ts';
+import { registerIncidentHealthButton } from './slack/incidents/health-button.ts';
 import { registerReactionEvents } from './slack/incidents/reactions.ts';
 import { registerTimelineActions } from './slack/incidents/timeline-actions.ts';
 import { countSlackApiError } from './slack/kit/api-error-metric.ts';
@@ -112,6 +113,7 @@ export function createBot(services: Services, slack: SlackCredentials): Bot {
   registerSlashCommand(app, incidentCommand, services);
   registerSlashCommand(app, deployCommand, services);
   registerHealthActions(app, services);
+  registerIncidentHealthButton(app, services);
   registerDeployActions(app, services);
   registerDeployStatusActions(app, services);
   registerIncidentActions(app, services);
