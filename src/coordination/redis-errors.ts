@@ -1,16 +1,6 @@
 import { redactText } from '../logger.ts';
+import { NETWORK_ERROR_CODES } from '../util/network-codes.ts';
 import { CoordinationError, type CoordinationErrorCode } from './errors.ts';
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-]);
 
 function classify(error: Error, closedByUs: boolean): CoordinationErrorCode {
   const message = error.message;
@@ -19,7 +9,7 @@ function classify(error: Error, closedByUs: boolean): CoordinationErrorCode {
   if (message === 'Command timed out' || message.startsWith('Command timed out')) return 'timeout';
   if (message.startsWith('Connection is closed')) return closedByUs ? 'closed' : 'unavailable';
   if (message.startsWith("Stream isn't writeable")) return closedByUs ? 'closed' : 'unavailable';
-  if (typeof code === 'string' && NETWORK_CODES.has(code)) return 'unavailable';
+  if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return 'unavailable';
   if (/^(NOAUTH|WRONGPASS|NOPERM)\b/.test(message)) return 'unauthenticated';
   return 'failed';
 }

@@ -1,5 +1,6 @@
 /** Typed store errors: the same shape whichever backend (pg or PGlite) raised them. */
 import { z } from 'zod';
+import { NETWORK_ERROR_CODES } from '../util/network-codes.ts';
 
 export interface StoreErrorOptions {
   /** SQLSTATE, e.g. 23505 for a unique violation. */
@@ -48,18 +49,6 @@ export class IdempotencyConflictError extends Error {
   override name = 'IdempotencyConflictError';
 }
 
-/** Socket errors of a connection that failed or could not be made. */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-]);
-
 /**
  * SQLSTATEs of a database that cannot serve us now: class 08 (connection exception), 53300 (too many
  * connections), 57P01–57P03 (shutting down, cannot connect now) and 57014 (statement_timeout fired:
@@ -92,7 +81,7 @@ export function toStoreError(error: unknown, backend: 'postgres' | 'pglite'): St
   const sqlState = code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
   const unavailable =
     (sqlState !== undefined && unavailableSqlState(sqlState)) ||
-    (code !== undefined && NETWORK_CODES.has(code)) ||
+    (code !== undefined && NETWORK_ERROR_CODES.has(code)) ||
     UNAVAILABLE_MESSAGE.test(message);
   const where = [
     sqlState ? `SQLSTATE ${sqlState}` : code ? code : undefined,
