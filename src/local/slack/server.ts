@@ -336,24 +336,12 @@ export class SlackSimulator implements LocalSimulatorApi {
       const top = this.workspace.findMessage(channel.id, threadTs);
       if (top) top.threadTs = top.ts;
     }
-    const message: SimMessage = {
+    const message = this.workspace.newMessage({
       channel: channel.id,
-      ts: this.workspace.nextTs(),
       text: input.text,
-      blocks: undefined,
-      attachments: undefined,
-      metadata: undefined,
       user: input.user,
-      botId: undefined,
-      appId: undefined,
-      subtype: undefined,
       threadTs,
-      replyBroadcast: false,
-      edited: undefined,
-      reactions: [],
-      pinned: false,
-      deleted: false,
-    };
+    });
     this.workspace.messages.push(message);
     return message;
   }
@@ -920,24 +908,7 @@ export class SlackSimulator implements LocalSimulatorApi {
     if (b.response_type === 'in_channel') {
       const channel = ws.resolveChannel(channelId);
       if (!channel) return reject(404, 'channel_not_found');
-      const message: SimMessage = {
-        channel: channel.id,
-        ts: ws.nextTs(),
-        text,
-        blocks,
-        attachments: undefined,
-        metadata: undefined,
-        user: ws.bot.userId,
-        botId: ws.bot.botId,
-        appId: ws.bot.appId,
-        subtype: undefined,
-        threadTs,
-        replyBroadcast: false,
-        edited: undefined,
-        reactions: [],
-        pinned: false,
-        deleted: false,
-      };
+      const message = ws.newMessage({ channel: channel.id, text, blocks, ...ws.botAuthor, threadTs });
       if (threadTs) {
         const root = ws.findMessage(channel.id, threadTs);
         if (root) root.threadTs = root.ts;

@@ -123,24 +123,7 @@ function requireMessage(ctx: MethodContext, channel: SimChannel, ts: string | un
 }
 
 function addSystemMessage(ctx: MethodContext, channel: SimChannel, subtype: string, text: string): void {
-  ctx.ws.messages.push({
-    channel: channel.id,
-    ts: ctx.ws.nextTs(),
-    text,
-    blocks: undefined,
-    attachments: undefined,
-    metadata: undefined,
-    user: ctx.ws.bot.userId,
-    botId: undefined,
-    appId: undefined,
-    subtype,
-    threadTs: undefined,
-    replyBroadcast: false,
-    edited: undefined,
-    reactions: [],
-    pinned: false,
-    deleted: false,
-  });
+  ctx.ws.messages.push(ctx.ws.newMessage({ channel: channel.id, text, user: ctx.ws.bot.userId, subtype }));
 }
 
 // ---------------------------------------------------------------------------
@@ -210,24 +193,17 @@ const chatPostMessage: MethodHandler = (args, ctx) => {
     if (root) root.threadTs = root.ts;
   }
   const metadata = asRecord(jsonArg(args.metadata, 'invalid_metadata_format'));
-  const message: SimMessage = {
+  const message = ctx.ws.newMessage({
     channel: channel.id,
-    ts: ctx.ws.nextTs(),
     text: content.text,
     blocks: content.blocks,
     attachments: content.attachments,
     metadata,
-    user: ctx.ws.bot.userId,
-    botId: ctx.ws.bot.botId,
-    appId: ctx.ws.bot.appId,
+    ...ctx.ws.botAuthor,
     subtype: threadTs && a.reply_broadcast ? 'thread_broadcast' : undefined,
     threadTs,
     replyBroadcast: Boolean(threadTs && a.reply_broadcast),
-    edited: undefined,
-    reactions: [],
-    pinned: false,
-    deleted: false,
-  };
+  });
   ctx.ws.messages.push(message);
   return { ok: true, channel: channel.id, ts: message.ts, message: ctx.ws.messageJson(message) };
 };
@@ -994,25 +970,13 @@ const filesCompleteUploadExternal: MethodHandler = (args, ctx) => {
       const root = ctx.ws.findMessage(channel.id, threadTs);
       if (root) root.threadTs = root.ts;
     }
-    const message: SimMessage = {
+    const message = ctx.ws.newMessage({
       channel: channel.id,
-      ts: ctx.ws.nextTs(),
       text,
-      blocks: undefined,
-      attachments: undefined,
-      metadata: undefined,
-      user: ctx.ws.bot.userId,
-      botId: ctx.ws.bot.botId,
-      appId: ctx.ws.bot.appId,
-      subtype: undefined,
+      ...ctx.ws.botAuthor,
       threadTs,
-      replyBroadcast: false,
-      edited: undefined,
-      reactions: [],
-      pinned: false,
-      deleted: false,
       files: ids,
-    };
+    });
     ctx.ws.messages.push(message);
     for (const { file } of files) file.shares.push({ channel: channel.id, ts: message.ts, threadTs });
   }

@@ -350,6 +350,34 @@ export class Workspace {
     return `${sec}.${frac}`;
   }
 
+  /**
+   * A new message stamped now, with what a fresh post leaves empty (no blocks, edits, reactions or
+   * thread); `fields` give the rest. Not stored: the caller pushes it where it belongs.
+   */
+  newMessage(fields: Pick<SimMessage, 'channel' | 'text' | 'user'> & Partial<SimMessage>): SimMessage {
+    return {
+      ts: this.nextTs(),
+      blocks: undefined,
+      attachments: undefined,
+      metadata: undefined,
+      botId: undefined,
+      appId: undefined,
+      subtype: undefined,
+      threadTs: undefined,
+      replyBroadcast: false,
+      edited: undefined,
+      reactions: [],
+      pinned: false,
+      deleted: false,
+      ...fields,
+    };
+  }
+
+  /** Who the bot's own messages are by. */
+  get botAuthor(): Pick<SimMessage, 'user' | 'botId' | 'appId'> {
+    return { user: this.bot.userId, botId: this.bot.botId, appId: this.bot.appId };
+  }
+
   /** Clears all state and re-seeds the configured users and channels. */
   seed(): void {
     this.users.clear();
