@@ -6,7 +6,6 @@ import { type Clock, systemClock } from './clock.ts';
 import { loadConfigFile } from './config/load.ts';
 import type { Coordination } from './coordination/coordination.ts';
 import { openCoordination } from './coordination/open.ts';
-import { bindTimerHandlers, startTimerLoop } from './coordination/timer-loop.ts';
 import { startAuditRetention } from './deploy/audit-retention.ts';
 import { startDeployMonitor } from './deploy/monitor.ts';
 import { type Env, isLocalMode, parseEnv } from './env.ts';
@@ -31,6 +30,8 @@ import type { Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { openDb } from './store/open.ts';
 import { incidentStore, repositories } from './store/repositories/index.ts';
+import { startTimerLoop, type TimerPump } from './timers/timer-loop.ts';
+import { bindTimerHandlers } from './timers/timers.ts';
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -59,6 +60,8 @@ export interface Runtime {
   metricsPort?: number;
   services: Services;
   bot: Bot;
+  /** The durable timer loop of this replica: tests move the clock, then `poll()`. */
+  timers: TimerPump;
   /** Local mode only: the built-in Slack simulator (with the example config, the platforms' too), how to reach the bot. */
   local?: LocalModeInfo & { simulator: SlackSimulator; platformSimulators?: LocalPlatforms };
   stop(): Promise<void>;
@@ -175,7 +178,6 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         store: incidentStore(db, clock),
         clock,
         config,
-        timers: coordination,
         logger,
       }),
       health,
@@ -230,10 +232,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       metricsPort = metricsServer.port;
     }
     const timers = startTimerLoop({
-      coordination,
+      timers: services.repos.timers,
       clock,
       intervalMs: TIMER_POLL_MS,
-      logger,
+      leaseMs: config.timers.lease,
+      logger: logger.child({ component: 'timers' }),
       handlers: {
         ...bindTimerHandlers(INCIDENT_TIMERS, {
           incidents: services.incidents,
@@ -295,6 +298,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       ...(metricsPort !== undefined ? { metricsPort } : {}),
       services,
       bot,
+      timers,
       ...(local ? { local } : {}),
       async stop() {
         if (stopped) return;

@@ -419,6 +419,14 @@ export const configSchema = z.strictObject({
         .refine((ms) => ms >= 86_400_000, 'keep audit records at least a day (the runbook: 7y)'),
     })
     .prefault({}),
+  timers: z
+    .strictObject({
+      /** A claimed timer whose handler died (a crash, a kill -9) runs again after this. */
+      lease: durationSchema
+        .default(30_000)
+        .refine((ms) => ms >= 1_000 && ms <= 3_600_000, 'a timer lease is between 1s and 1h (default 30s)'),
+    })
+    .prefault({}),
 });
 
 export type RunbookConfig = z.output<typeof configSchema>;

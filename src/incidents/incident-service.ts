@@ -10,12 +10,13 @@ import type { RunbookConfig, SeverityConfig } from '../config/schema.ts';
 import { summarizeReport } from '../health/summary.ts';
 import type { HealthStatus } from '../health/types.ts';
 import type { Logger } from '../logger.ts';
+import { incidentSubject } from '../timers/timers.ts';
 import type { JsonObject } from '../util/json.ts';
-import { type ArchivePlan, cancelArchive, scheduleArchive } from './archive.ts';
+import { type ArchivePlan, archiveTimerId, scheduleArchive } from './archive.ts';
 import { IncidentInputError, IncidentNotFoundError, IncidentStateError, UnknownRoleError } from './errors.ts';
 import { type AffectedServicesHealth, overallStatus } from './health-check.ts';
 import { type Incident, type IncidentRole, incidentId, type SlackMessageRef } from './incident.ts';
-import type { IncidentRepositories, IncidentStore, IncidentTimers } from './ports.ts';
+import type { IncidentRepositories, IncidentStore } from './ports.ts';
 import { parseSeverity } from './severity.ts';
 import { type IncidentStatus, OPEN_STATUSES } from './status.ts';
 import { BOT_ACTOR, noteSourceKey, pinSourceKey, type TimelineEvent } from './timeline.ts';
@@ -143,8 +144,6 @@ export interface IncidentServiceOptions<Run> {
   store: IncidentStore<Run>;
   clock: Clock;
   config: RunbookConfig;
-  /** The due-timer queue: the archive timer of resolved incidents. */
-  timers: IncidentTimers;
   logger: Logger;
 }
 
@@ -165,14 +164,12 @@ export class IncidentService<Run = unknown> {
   readonly #store: IncidentStore<Run>;
   readonly #clock: Clock;
   readonly #config: RunbookConfig;
-  readonly #timers: IncidentTimers;
   readonly #logger: Logger;
 
   constructor(options: IncidentServiceOptions<Run>) {
     this.#store = options.store;
     this.#clock = options.clock;
     this.#config = options.config;
-    this.#timers = options.timers;
     this.#logger = options.logger;
   }
 
@@ -378,14 +375,14 @@ export class IncidentService<Run = unknown> {
   }
 
   /**
-   * Resolves, then schedules archiving its channel (incidents.archiveAfter). The resolve stands when
-   * the timer queue cannot be reached: the outcome says so (archive.scheduled false).
+   * Resolves: in the same transaction every timer of the incident (escalation, reminders) is
+   * cancelled and archiving its channel is scheduled (incidents.archiveAfter).
    */
   async resolve(number: number, input: ResolveInput): Promise<ResolveOutcome> {
     const resolution = required(input.resolution, 'The resolution');
     const rootCause = optional(input.rootCause);
     const now = this.#clock.now();
-    const incident = await this.#tx(async (repos) => {
+    return this.#tx(async (repos) => {
       await this.#lockOpen(repos, number, 'resolve');
       const incident = await repos.incidents.update(number, {
         status: 'resolved',
@@ -404,24 +401,16 @@ export class IncidentService<Run = unknown> {
         text: `Resolved: ${resolution}${rootCause ? `. Root cause: ${rootCause}` : ''}`,
         data: { resolution, rootCause },
       });
-      return incident;
+      await repos.timers.cancelSubject(incidentSubject(number));
+      const archive = await scheduleArchive(repos.timers, incident, this.#config.incidents.archiveAfter);
+      return { incident, archive };
     });
-    const archive = await scheduleArchive(
-      {
-        timers: this.#timers,
-        clock: this.#clock,
-        logger: this.#logger,
-        archiveAfterMs: this.#config.incidents.archiveAfter,
-      },
-      incident,
-    );
-    return { incident, archive };
   }
 
   /** Back to investigating; the channel's archive timer is cancelled. */
   async reopen(number: number, input: { actor: string }): Promise<Incident> {
     const now = this.#clock.now();
-    const incident = await this.#tx(async (repos) => {
+    return this.#tx(async (repos) => {
       const current = await this.#lock(repos, number);
       if (current.status !== 'resolved') {
         throw new IncidentStateError(`${incidentId(number)} is not resolved (it is ${current.status}).`);
@@ -441,10 +430,9 @@ export class IncidentService<Run = unknown> {
         text: `${incidentId(number)} reopened`,
         data: { resolution: current.resolution, rootCause: current.rootCause },
       });
+      await repos.timers.cancel(archiveTimerId(number));
       return incident;
     });
-    await cancelArchive({ timers: this.#timers, logger: this.#logger }, number);
-    return incident;
   }
 
   /**

@@ -1,9 +1,10 @@
 /**
  * What the incident domain needs from the outside, as interfaces it owns: the records (implemented by
- * src/store), the timers (coordination), and what it has to say in Slack (implemented by
+ * src/store, timers included), and what it has to say in Slack (implemented by
  * src/slack/incidents). The domain imports none of their implementations.
  */
-import type { DueTimer } from '../coordination/coordination.ts';
+import type { PagerDutyOutbox } from '../pagerduty/pagerduty.ts';
+import type { TimerRecords } from '../timers/timers.ts';
 import type { JsonObject } from '../util/json.ts';
 import type { Incident, IncidentRole, SlackMessageRef } from './incident.ts';
 import type { IncidentStatus } from './status.ts';
@@ -129,18 +130,16 @@ export interface IncidentRepositories<Run = unknown> {
   roles: RoleRecords;
   timeline: TimelineRecords;
   setupRuns: SetupRuns<Run>;
+  /** Durable timers (archiving, escalation, reminders), scheduled in the same transaction. */
+  timers: TimerRecords;
+  /** Pages for PagerDuty, recorded with the change that caused them (sent by a timer). */
+  pagerduty: PagerDutyOutbox;
 }
 
 /** The records: read outside a transaction, or change in one. */
 export interface IncidentStore<Run = unknown> {
   repos: IncidentRepositories<Run>;
   transaction<T>(fn: (repos: IncidentRepositories<Run>) => Promise<T>): Promise<T>;
-}
-
-/** The due-timer queue (coordination): timers the incident module schedules and cancels. */
-export interface IncidentTimers {
-  schedule(timer: DueTimer): Promise<void>;
-  cancel(id: string): Promise<boolean>;
 }
 
 /** What the incident domain has to do where people follow incidents (Slack). */

@@ -22,6 +22,11 @@ export const TIMELINE_KIND_LABELS: Record<TimelineKind, string> = {
   note: 'Note',
   pinned_message: 'Pinned message',
   reminder: 'Reminder',
+  acknowledged: 'Acknowledged',
+  escalated: 'Escalated',
+  paged: 'Paged',
+  postmortem: 'Post-mortem',
+  followup: 'Follow-up',
 };
 
 /** 2026-01-05T08:00:00Z (UTC, whole seconds). */

@@ -14,6 +14,11 @@ export const TIMELINE_KINDS = [
   'note',
   'pinned_message',
   'reminder',
+  'acknowledged',
+  'escalated',
+  'paged',
+  'postmortem',
+  'followup',
 ] as const;
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];
 

@@ -1,16 +1,12 @@
 /**
  * The incident domain's state changes that used to live in the Slack layer (notes, 📌, health checks,
- * the archive timer), against real Postgres, real Redis (through a proxy that can refuse) and the
- * Slack simulator behind the notifier port.
+ * the archive timer), against real Postgres and the Slack simulator behind the notifier port.
  */
 import { randomUUID } from 'node:crypto';
 import { WebClient } from '@slack/web-api';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
 import { configSchema } from '../../src/config/schema.ts';
-import type { Coordination } from '../../src/coordination/coordination.ts';
-import { openCoordination } from '../../src/coordination/open.ts';
-import { bindTimerHandlers } from '../../src/coordination/timer-loop.ts';
 import { HealthService } from '../../src/health/service.ts';
 import { ARCHIVE_TIMER_KIND, archiveTimerId, INCIDENT_TIMERS } from '../../src/incidents/archive.ts';
 import { IncidentInputError, IncidentNotFoundError } from '../../src/incidents/errors.ts';
@@ -22,17 +18,14 @@ import { slackIncidentNotifier } from '../../src/slack/incidents/notifier.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import type { FlowRun } from '../../src/store/repositories/flow-runs.ts';
 import { incidentStore, repositories } from '../../src/store/repositories/index.ts';
+import { bindTimerHandlers } from '../../src/timers/timers.ts';
 import { type LocalServer, sendJson, startHttpServer } from '../health/helpers/servers.ts';
-import { TEST_REDIS_URL } from '../helpers/services.ts';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 import { openPostgresForTest, type TestDatabase } from '../store/databases.ts';
 
 const quiet = createLogger({ level: 'silent' });
 
 describe('incident domain methods', () => {
   let database: TestDatabase;
-  let proxy: TcpProxy;
-  let timers: Coordination;
   let service: IncidentService<FlowRun>;
   let sim: SlackSimulator;
   let client: WebClient;
@@ -42,33 +35,18 @@ describe('incident domain methods', () => {
   beforeAll(async () => {
     database = await openPostgresForTest();
     await migrate(database.db);
-    const target = new URL(TEST_REDIS_URL);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
-    timers = await openCoordination({
-      redisUrl: proxy.via(TEST_REDIS_URL),
-      keyPrefix: `test:incident-domain:${randomUUID()}:`,
-      clock,
-      logger: quiet,
-    });
     service = new IncidentService({
       store: incidentStore(database.db, clock),
       clock,
       config,
-      timers,
       logger: quiet,
     });
     sim = await startSlackSimulator();
     client = new WebClient(sim.botToken, { slackApiUrl: sim.apiUrl, retryConfig: { retries: 0 } });
   });
   afterAll(async () => {
-    await proxy?.restore();
-    await timers?.close();
-    await proxy?.close();
     await sim?.close();
     await database?.dispose();
-  });
-  beforeEach(async () => {
-    await proxy.restore();
   });
 
   const timeline = (n: number) => repositories(database.db, clock).timeline.list(n);
@@ -134,33 +112,23 @@ describe('incident domain methods', () => {
     const { number } = await withChannel('Archive');
     const { incident, archive } = await service.resolve(number, { actor: 'U1', resolution: 'Fixed' });
     expect(incident.status).toBe('resolved');
-    expect(archive).toEqual({ dueAt: new Date('2026-03-02T10:00:00Z'), scheduled: true });
-    expect(await timers.takeDue(new Date('2026-03-02T09:59:59Z'), 10)).toEqual([]);
+    expect(archive).toEqual({ dueAt: new Date('2026-03-02T10:00:00Z') });
+    const timers = repositories(database.db, clock).timers;
+    expect((await timers.get(archiveTimerId(number)))?.dueAt).toEqual(new Date('2026-03-02T10:00:00Z'));
     await service.reopen(number, { actor: 'U1' });
-    expect(await timers.takeDue(new Date('2026-03-02T10:00:00Z'), 10)).toEqual([]);
+    expect(await timers.get(archiveTimerId(number))).toBeNull();
 
     await service.resolve(number, { actor: 'U1', resolution: 'Fixed again' });
-    expect(await timers.takeDue(new Date('2026-03-02T10:00:00Z'), 10)).toEqual([
-      {
-        id: archiveTimerId(number),
-        kind: ARCHIVE_TIMER_KIND,
-        payload: { incident: number },
-        dueAt: new Date('2026-03-02T10:00:00Z'),
-      },
-    ]);
+    expect(await timers.get(archiveTimerId(number))).toMatchObject({
+      id: archiveTimerId(number),
+      kind: ARCHIVE_TIMER_KIND,
+      subject: `incident:${number}`,
+      payload: { incident: number },
+      dueAt: new Date('2026-03-02T10:00:00Z'),
+    });
     // A lightweight incident (no channel) has nothing to archive.
     const light = await declare('Lightweight');
     expect((await service.resolve(light.number, { actor: 'U1', resolution: 'ok' })).archive).toBeNull();
-  });
-
-  it('with Redis unreachable, the resolve stands and says the archive timer is missing; reopen still works', async () => {
-    const { number } = await withChannel('Redis down');
-    await proxy.refuse();
-    const { incident, archive } = await service.resolve(number, { actor: 'U1', resolution: 'Fixed' });
-    expect(incident.status).toBe('resolved');
-    expect(archive).toEqual({ dueAt: new Date('2026-03-02T10:00:00Z'), scheduled: false });
-    expect((await service.get(number)).status).toBe('resolved');
-    expect((await service.reopen(number, { actor: 'U1' })).status).toBe('investigating');
   });
 
   it('the archive timer handler archives a resolved channel through the notifier, and keeps an open one', async () => {
@@ -177,8 +145,10 @@ describe('incident domain methods', () => {
     const due = (number: number) => ({
       id: archiveTimerId(number),
       kind: ARCHIVE_TIMER_KIND,
+      subject: `incident:${number}`,
       payload: { incident: number },
       dueAt: clock.now(),
+      attempt: 1,
     });
     await archiveTimer(due(resolved.number));
     expect(sim.workspace.channels.get(resolved.channelId)?.isArchived).toBe(true);

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
 import { configSchema } from '../../src/config/schema.ts';
-import { createMemoryCoordination } from '../../src/coordination/memory.ts';
 import { IncidentInputError, IncidentStateError, UnknownRoleError } from '../../src/incidents/errors.ts';
 import { INCIDENT_SETUP_FLOW, IncidentService } from '../../src/incidents/incident-service.ts';
 import { UnknownSeverityError } from '../../src/incidents/severity.ts';
@@ -23,7 +22,6 @@ describe('IncidentService against real Postgres', () => {
       store: incidentStore(database.db, clock),
       clock,
       config,
-      timers: createMemoryCoordination({ clock }),
       logger: createLogger({ level: 'silent' }),
     });
   });

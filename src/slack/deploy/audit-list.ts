@@ -20,6 +20,19 @@ const OUTCOME_EMOJI: Record<AuditOutcome, string> = {
   verifying: ':mag:',
   expired: ':hourglass:',
   interrupted: ':warning:',
+  awaiting_approval: ':hourglass_flowing_sand:',
+  frozen: ':snowflake:',
+  unfrozen: ':sunny:',
+  step: ':stairs:',
+  paused: ':double_vertical_bar:',
+  resumed: ':arrow_forward:',
+  aborted: ':octagonal_sign:',
+  promoted: ':rocket:',
+  rolled_back: ':rewind:',
+  inconclusive: ':grey_question:',
+  acknowledged: ':eyes:',
+  escalated: ':arrow_double_up:',
+  paged: ':pager:',
 };
 
 /** Longest details shown per record (the CSV export has them whole). */

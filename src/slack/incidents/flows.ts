@@ -247,11 +247,6 @@ export async function resolveFlow(
   if (archive && incident.channelId) {
     const channel = incident.channelId;
     const when = slackDate(archive.dueAt);
-    // The incident is resolved (committed): say what is missing rather than fail the whole answer.
-    if (!archive.scheduled) {
-      failures.push({ step: `schedule archiving the channel (${when})`, error: 'redis_unreachable' });
-      return { incident, failures };
-    }
     const steps = new SlackSteps(ctx.logger);
     await steps.run('post the archive notice', () =>
       ctx.client.chat.postMessage({ channel, text: archiveNotice({ id: incidentId(number), when }) }),

@@ -29,6 +29,19 @@ export const AUDIT_OUTCOMES = [
   'verifying',
   'expired',
   'interrupted',
+  'awaiting_approval',
+  'frozen',
+  'unfrozen',
+  'step',
+  'paused',
+  'resumed',
+  'aborted',
+  'promoted',
+  'rolled_back',
+  'inconclusive',
+  'acknowledged',
+  'escalated',
+  'paged',
 ] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 

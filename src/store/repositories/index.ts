@@ -8,8 +8,10 @@ import { type FlowRun, FlowRunRepository } from './flow-runs.ts';
 import { IncidentRoleRepository } from './incident-roles.ts';
 import { IncidentRepository } from './incidents.ts';
 import { OperationRepository } from './operations.ts';
+import { PagerDutyEventRepository } from './pagerduty.ts';
 import { ProcessedRequestRepository } from './processed-requests.ts';
 import { TimelineRepository } from './timeline.ts';
+import { TimerRepository } from './timers.ts';
 
 export interface Repositories {
   incidents: IncidentRepository;
@@ -21,6 +23,10 @@ export interface Repositories {
   flowRuns: FlowRunRepository;
   /** Exactly-once keys of Slack deliveries and actions. */
   processed: ProcessedRequestRepository;
+  /** Durable timers (src/timers/). */
+  timers: TimerRepository;
+  /** The PagerDuty outbox (src/pagerduty/). */
+  pagerduty: PagerDutyEventRepository;
 }
 
 export function repositories(q: Queryable, clock: Clock = systemClock): Repositories {
@@ -33,6 +39,8 @@ export function repositories(q: Queryable, clock: Clock = systemClock): Reposito
     approvals: new ApprovalRepository(q, clock),
     flowRuns: new FlowRunRepository(q, clock),
     processed: new ProcessedRequestRepository(q, clock),
+    timers: new TimerRepository(q, clock),
+    pagerduty: new PagerDutyEventRepository(q, clock),
   };
 }
 
@@ -42,6 +50,8 @@ function incidentRepositories(q: Queryable, clock: Clock): IncidentRepositories<
     roles: new IncidentRoleRepository(q, clock),
     timeline: new TimelineRepository(q, clock),
     setupRuns: new FlowRunRepository(q, clock),
+    timers: new TimerRepository(q, clock),
+    pagerduty: new PagerDutyEventRepository(q, clock),
   };
 }
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RecordedResponse } from '../../../src/local/slack/server.ts';
-import { startTestBot, type TestBot } from '../../helpers/bot.ts';
+import { startTestBot, type TestBot, type TestBotOptions } from '../../helpers/bot.ts';
 
 export interface IncidentBot extends TestBot {
   /** Runs a slash command and waits for the bot's answer after the acknowledgement. */
@@ -14,11 +14,12 @@ export interface IncidentBot extends TestBot {
 export async function startIncidentBot(
   configYaml = '',
   env: Record<string, string> = {},
+  options: Pick<TestBotOptions, 'clock'> = {},
 ): Promise<IncidentBot> {
   const dir = mkdtempSync(join(tmpdir(), 'incident-e2e-'));
   const path = join(dir, 'runbook.yml');
   writeFileSync(path, configYaml || 'organisation: Test\n');
-  const bot = await startTestBot({ env: { ...env, RUNBOOK_CONFIG: path } });
+  const bot = await startTestBot({ ...options, env: { ...env, RUNBOOK_CONFIG: path } });
   return {
     ...bot,
     async command(text, options = {}) {

@@ -38,6 +38,11 @@ export const TIMELINE_KIND_EMOJI: Record<TimelineKind, string> = {
   note: ':spiral_note_pad:',
   pinned_message: ':pushpin:',
   reminder: ':alarm_clock:',
+  acknowledged: ':eyes:',
+  escalated: ':arrow_double_up:',
+  paged: ':pager:',
+  postmortem: ':books:',
+  followup: ':ballot_box_with_check:',
 };
 
 export function timelinePageCount(total: number): number {
