@@ -270,6 +270,8 @@ export const serviceSchema = z.strictObject({
   /** Environment variable set on the workload for maintenance mode. */
   maintenanceEnvVar: z.string().default('MAINTENANCE_MODE'),
   healthChecks: z.array(healthCheckSchema).default([]),
+  /** Availability objective in percent (the Fleet runbook: 99.9 = 43.8 minutes of downtime a month). */
+  slo: z.number().gt(0).lt(100).default(99.9),
 });
 export type ServiceConfig = z.output<typeof serviceSchema>;
 
@@ -417,6 +419,16 @@ export const configSchema = z.strictObject({
       retention: durationSchema
         .default(7 * YEAR_MS)
         .refine((ms) => ms >= 86_400_000, 'keep audit records at least a day (the runbook: 7y)'),
+    })
+    .prefault({}),
+  stats: z
+    .strictObject({
+      /** Severities whose incidents count fully as downtime of their affected services (error budget). */
+      downtimeSeverities: z.array(z.string().min(1)).default(['P0', 'P1']),
+      /** A change followed within this long by a rollback or an incident of its service counts as failed. */
+      changeFailureWindow: durationSchema
+        .default(86_400_000)
+        .refine((ms) => ms >= 60_000, 'a change failure window is at least 1m (default 24h)'),
     })
     .prefault({}),
   timers: z
