@@ -8,6 +8,7 @@ import { reopen } from './reopen.ts';
 import { resolve } from './resolve.ts';
 import { role } from './role.ts';
 import { severity } from './severity.ts';
+import { stats } from './stats.ts';
 import { status } from './status.ts';
 import { timeline } from './timeline.ts';
 import { update } from './update.ts';
@@ -29,5 +30,6 @@ export const incidentCommand: SlashCommandSpec = {
     incidentHealth,
     note,
     timeline,
+    stats,
   ],
 };
