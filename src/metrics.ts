@@ -9,9 +9,10 @@ import type { Counter, Histogram, Registry } from 'prom-client';
  * default metrics only when /metrics is served. A prom-client whose files moved fails here at start-up.
  */
 const require = createRequire(import.meta.url);
-const prom = {
+export const prom = {
   Registry: require('prom-client/lib/registry') as typeof Prom.Registry,
   Counter: require('prom-client/lib/counter') as typeof Prom.Counter,
+  Gauge: require('prom-client/lib/gauge') as typeof Prom.Gauge,
   Histogram: require('prom-client/lib/histogram') as typeof Prom.Histogram,
   collectDefaultMetrics: (): typeof Prom.collectDefaultMetrics =>
     require('prom-client/lib/defaultMetrics') as typeof Prom.collectDefaultMetrics,

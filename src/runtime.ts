@@ -26,6 +26,7 @@ import { deployServiceFor } from './slack/deploy/notifier.ts';
 import { slackIncidentNotifier } from './slack/incidents/notifier.ts';
 import { startSetupRecovery } from './slack/incidents/setup-recovery.ts';
 import { SlackRateLimiter } from './slack/kit/rate-limit.ts';
+import { registerStatsMetrics } from './stats/metrics.ts';
 import type { Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { openDb } from './store/open.ts';
@@ -193,6 +194,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       version: VERSION,
       startedAt: clock.now(),
     };
+    // Incident and deploy statistics on /metrics, read from Postgres when scraped (cached 30 s).
+    registerStatsMetrics({ registry: metrics.registry, stats: services.repos.stats, config, clock, logger });
     // Last before the stores: the platform adapters' SDK clients and connections.
     cleanup.unshift(() => services.platforms.close());
     // After the bot stops taking requests (below): requests and setups in progress finish first.

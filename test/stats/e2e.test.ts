@@ -77,6 +77,35 @@ describe('/incident stats and /metrics', () => {
     expect(close.text).toContain('did you mean `barq-api`?');
   });
 
+  it('serves the figures on /metrics', async () => {
+    const res = await fetch(`${bot.runtime.url}/metrics`, {
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+    });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toContain(
+      'runbook_incident_time_to_acknowledge_seconds_count{severity="P0",service="barq-api"} 1',
+    );
+    expect(text).toContain(
+      'runbook_incident_time_to_acknowledge_seconds_sum{severity="P0",service="barq-api"} 300',
+    );
+    expect(text).toContain(
+      'runbook_incident_time_to_resolve_seconds_sum{severity="P1",service="barq-api"} 10800',
+    );
+    expect(text).toContain('runbook_incident_escalations_total{severity="P0",service="barq-api"} 2');
+    expect(text).toContain(
+      'runbook_deploy_changes_total{service="barq-api",environment="production",kind="restart",outcome="succeeded"} 1',
+    );
+    expect(text).toContain(
+      'runbook_deploy_changes_total{service="barq-api",environment="staging",kind="restart",outcome="succeeded"} 1',
+    );
+    expect(text).toContain(
+      'runbook_deploy_change_failure_ratio{service="fleet-api",environment="production"} 0.5',
+    );
+    expect(text).toMatch(/runbook_error_budget_remaining_minutes\{service="barq-api"\} -136\.17\d*/);
+    expect(text).toContain('runbook_error_budget_spent_minutes{service="fleet-api"} 120');
+  });
+
   it('tells the user plainly when the database is unreachable', async () => {
     await proxy.refuse();
     const { text } = await statsAnswer('stats');
