@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
 import { configSchema } from '../../src/config/schema.ts';
+import { createLogger } from '../../src/logger.ts';
+import { prom } from '../../src/metrics.ts';
 import { budgetMinutes } from '../../src/stats/figures.ts';
+import { registerStatsMetrics } from '../../src/stats/metrics.ts';
 import { Stats } from '../../src/stats/stats.ts';
-import type { Db } from '../../src/store/db.ts';
+import type { Db, Queryable } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { openDb } from '../../src/store/open.ts';
 import { openPostgres } from '../../src/store/postgres.ts';
@@ -117,5 +120,39 @@ describe('Stats over real Postgres', () => {
     expect(report.deploys.failedChanges).toBe(1);
     expect(report.deploys.restore).toEqual({ count: 1, meanMs: 68 * MIN, medianMs: 68 * MIN });
     expect(report.budget.services.map((s) => s.service)).toEqual(['fleet-api']);
+  });
+
+  it('serves the previous figures on /metrics when the read runs past its deadline, and counts it', async () => {
+    let hang = false;
+    const q: Queryable = {
+      query: <R>(sql: string, params?: readonly unknown[]) =>
+        hang ? new Promise<never>(() => undefined) : db.query<R>(sql, params),
+    };
+    const registry = new prom.Registry();
+    registerStatsMetrics({
+      registry,
+      stats: new StatsRepository(q),
+      config,
+      clock,
+      logger: createLogger({ level: 'silent' }),
+      ttlMs: 0,
+      deadlineMs: 200,
+    });
+    const first = await registry.metrics();
+    expect(first).toContain('runbook_error_budget_spent_minutes{service="barq-api"} 180');
+    expect(first).toContain(
+      'runbook_incident_updates_total{severity="P0",service="barq-api",punctuality="late"} 1',
+    );
+    expect(first).toContain(
+      'runbook_deploy_time_to_restore_seconds_sum{service="barq-api",environment="production"} 12300',
+    );
+    hang = true;
+    const started = performance.now();
+    const second = await registry.metrics();
+    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(second).toContain('runbook_error_budget_spent_minutes{service="barq-api"} 180');
+    expect(await registry.getSingleMetricAsString('runbook_stats_collect_failures_total')).toContain(
+      'runbook_stats_collect_failures_total 1',
+    );
   });
 });
