@@ -113,7 +113,11 @@ export function incidentTimes(
   now: Date,
 ): IncidentTimes[] {
   const byIncident = new Map<number, UpdateFacts[]>();
-  for (const u of updates) byIncident.set(u.incidentNumber, [...(byIncident.get(u.incidentNumber) ?? []), u]);
+  for (const u of updates) {
+    const list = byIncident.get(u.incidentNumber);
+    if (list) list.push(u);
+    else byIncident.set(u.incidentNumber, [u]);
+  }
   return incidents.map((incident) => {
     const mitigatedAt = incident.mitigatedAt ?? earliest(incident.firstFixAt, incident.firstIdentifiedAt);
     let updatesDue = 0;
@@ -178,38 +182,71 @@ export function changeOutcomes(
   windowMs: number,
 ): ChangeOutcome[] {
   const ordered = [...operations].sort((a, b) => a.at.getTime() - b.at.getTime() || (a.id < b.id ? -1 : 1));
-  return ordered.map((op, index) => {
-    const later = ordered.slice(index + 1);
-    const sameTarget = (o: OperationFacts) => o.service === op.service && o.environment === op.environment;
+  // Per service and environment, for each operation: the next rollback after it, and the next succeeded one.
+  const nextRollback = new Map<OperationFacts, OperationFacts>();
+  const nextRestoring = new Map<OperationFacts, OperationFacts>();
+  const byTarget = new Map<string, OperationFacts[]>();
+  for (const op of ordered) {
+    const key = `${op.service}\n${op.environment}`;
+    const group = byTarget.get(key);
+    if (group) group.push(op);
+    else byTarget.set(key, [op]);
+  }
+  for (const group of byTarget.values()) {
+    let rollback: OperationFacts | undefined;
+    let restoring: OperationFacts | undefined;
+    for (let k = group.length - 1; k >= 0; k--) {
+      const op = group[k] as OperationFacts;
+      if (rollback) nextRollback.set(op, rollback);
+      if (restoring) nextRestoring.set(op, restoring);
+      if (op.kind === 'rollback') {
+        rollback = op;
+        if (op.state === 'succeeded') restoring = op;
+      }
+    }
+  }
+  const incidentsOf = new Map<string, IncidentFacts[]>();
+  for (const i of incidents)
+    for (const service of new Set(i.affectedServices)) {
+      const list = incidentsOf.get(service);
+      if (list) list.push(i);
+      else incidentsOf.set(service, [i]);
+    }
+  for (const list of incidentsOf.values()) list.sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
+
+  return ordered.map((op) => {
     const windowEnd = op.at.getTime() + windowMs;
-    const rollbackAfter = later.find(
-      (o) => o.kind === 'rollback' && sameTarget(o) && o.at.getTime() <= windowEnd,
-    );
-    const incidentAfter =
+    const rollback = nextRollback.get(op);
+    const rollbackAfter = rollback && rollback.at.getTime() <= windowEnd ? rollback : undefined;
+    const candidate =
       op.environment === INCIDENT_ENVIRONMENT
-        ? incidents
-            .filter(
-              (i) =>
-                i.affectedServices.includes(op.service) &&
-                i.startedAt >= op.at &&
-                i.startedAt.getTime() <= windowEnd,
-            )
-            .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime())[0]
+        ? firstStartedFrom(incidentsOf.get(op.service) ?? [], op.at)
         : undefined;
+    const incidentAfter = candidate && candidate.startedAt.getTime() <= windowEnd ? candidate : undefined;
     const failedItself = op.state !== 'succeeded';
     if (!failedItself && rollbackAfter === undefined && incidentAfter === undefined)
       return { operation: op, failed: false, restoreMs: null };
     const end = op.finishedAt ?? op.at;
     const failureStart = failedItself || rollbackAfter ? end : (incidentAfter?.startedAt ?? end);
-    const restoringRollback = later.find(
-      (o) => o.kind === 'rollback' && sameTarget(o) && o.state === 'succeeded',
-    );
+    const restoring = nextRestoring.get(op);
     const restoredAt = earliest(
-      restoringRollback ? (restoringRollback.finishedAt ?? restoringRollback.at) : null,
+      restoring ? (restoring.finishedAt ?? restoring.at) : null,
       incidentAfter?.resolvedAt ?? null,
     );
     return { operation: op, failed: true, restoreMs: since(failureStart, restoredAt) };
   });
+}
+
+/** The first incident of `sorted` (by start) started at or after `at` (binary search). */
+function firstStartedFrom(sorted: readonly IncidentFacts[], at: Date): IncidentFacts | undefined {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as IncidentFacts).startedAt < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return sorted[lo];
 }
 
 export function deployFigures(outcomes: readonly ChangeOutcome[], periodMs: number | null): DeployFigures {

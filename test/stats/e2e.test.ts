@@ -64,6 +64,9 @@ describe('/incident stats and /metrics', () => {
     expect(text).toContain('*Incident stats for *fleet-api** since');
     expect(text).toContain('(7d): 1 incident, 1 open');
     expect(blocks).not.toContain('barq-api');
+    const bare = await statsAnswer('stats fleet-api 7d');
+    expect(bare.text).toContain('*Incident stats for *fleet-api** since');
+    expect(bare.text).toContain('(7d): 1 incident, 1 open');
   });
 
   it('refuses a bad duration and an unknown service, escaped, saying how to write it', async () => {

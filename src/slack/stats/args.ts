@@ -58,6 +58,9 @@ export function parseStatsArgs(args: string, services: readonly string[]): Stats
       if (value === undefined || value === '')
         throw new UserInputError('`--since` needs a duration, such as `--since 7d`.', STATS_USAGE);
       raw.since = value;
+    } else if (raw.since === undefined && parseDuration(word) !== undefined && !services.includes(word)) {
+      // `/incident stats 7d`: a bare duration is the period.
+      raw.since = word;
     } else if (raw.service !== undefined) {
       throw new UserInputError(
         `Name at most one service (got ${shown(raw.service)} and ${shown(word)}).`,

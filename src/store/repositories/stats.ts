@@ -168,19 +168,29 @@ export class StatsRepository {
 
   /** Every incident started in the range, with the times its figures are computed from. */
   async incidents(range: StatsRange): Promise<IncidentFacts[]> {
+    // Aggregates joined to the period's incidents (one pass over each table, not a scan per incident).
     const { rows } = await this.#q.query(
-      `SELECT i.number, i.severity, i.affected_services, i.status, i.started_at, i.acknowledged_at,
-              i.mitigated_at, i.resolved_at, i.next_update_due_at, i.escalation_level,
-              (SELECT min(coalesce(o.finished_at, o.updated_at)) FROM operations o
-                WHERE o.incident_number = i.number AND o.state = 'succeeded') AS first_fix_at,
-              (SELECT min(e.at) FROM timeline_events e
-                WHERE e.incident_number = i.number AND e.kind = 'status_update'
-                  AND e.data->>'to' IN ('identified', 'monitoring')) AS first_identified_at,
-              (SELECT count(*)::int FROM timeline_events e
-                WHERE e.incident_number = i.number AND e.kind = 'escalated') AS escalated_events
-         FROM incidents i
-        WHERE ${STARTED_IN}
-        ORDER BY i.number`,
+      `WITH period AS (SELECT i.* FROM incidents i WHERE ${STARTED_IN}),
+       fix AS (
+         SELECT o.incident_number, min(coalesce(o.finished_at, o.updated_at)) AS first_fix_at
+           FROM operations o JOIN period p ON p.number = o.incident_number
+          WHERE o.state = 'succeeded'
+          GROUP BY o.incident_number),
+       events AS (
+         SELECT e.incident_number,
+                min(e.at) FILTER (WHERE e.kind = 'status_update'
+                                    AND e.data->>'to' IN ('identified', 'monitoring')) AS first_identified_at,
+                count(*) FILTER (WHERE e.kind = 'escalated')::int AS escalated_events
+           FROM timeline_events e JOIN period p ON p.number = e.incident_number
+          WHERE e.kind IN ('status_update', 'escalated')
+          GROUP BY e.incident_number)
+       SELECT p.number, p.severity, p.affected_services, p.status, p.started_at, p.acknowledged_at,
+              p.mitigated_at, p.resolved_at, p.next_update_due_at, p.escalation_level,
+              fix.first_fix_at, events.first_identified_at, coalesce(events.escalated_events, 0) AS escalated_events
+         FROM period p
+         LEFT JOIN fix ON fix.incident_number = p.number
+         LEFT JOIN events ON events.incident_number = p.number
+        ORDER BY p.number`,
       [range.since, range.until],
     );
     return rows.map((row) => parseRow(incidentFactsRow, row, 'incidents'));
