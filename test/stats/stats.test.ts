@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
 import { configSchema } from '../../src/config/schema.ts';
@@ -9,32 +8,33 @@ import { registerStatsMetrics } from '../../src/stats/metrics.ts';
 import { Stats } from '../../src/stats/stats.ts';
 import type { Db, Queryable } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
-import { openDb } from '../../src/store/open.ts';
-import { openPostgres } from '../../src/store/postgres.ts';
 import { StatsRepository } from '../../src/store/repositories/stats.ts';
-import { ADMIN_DB_OPTIONS, TEST_DATABASE_URL } from '../helpers/services.ts';
+import { openPgliteForTest, openPostgresForTest, type TestDatabase } from '../store/databases.ts';
 import { FIXTURE_CONFIG, insertFixture, NOW } from './fixture.ts';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
 
-describe('Stats over real Postgres', () => {
+const backends: [string, () => Promise<TestDatabase>][] = [
+  ['postgres', openPostgresForTest],
+  ['pglite', openPgliteForTest],
+];
+
+describe.each(backends)('Stats on %s', (_name, open) => {
+  let t: TestDatabase;
   let db: Db;
-  const schema = `stats_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   const config = configSchema.parse(FIXTURE_CONFIG);
   const clock = new ManualClock(NOW);
 
   beforeAll(async () => {
-    db = await openDb({ databaseUrl: TEST_DATABASE_URL, dataDir: '', schema });
+    t = await open();
+    db = t.db;
     await migrate(db);
     await insertFixture(db);
   });
 
   afterAll(async () => {
-    await db?.close();
-    const admin = await openPostgres(TEST_DATABASE_URL, ADMIN_DB_OPTIONS);
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin.close();
+    await t?.dispose();
   });
 
   const stats = () => new Stats({ stats: new StatsRepository(db), config, clock });
