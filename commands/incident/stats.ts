@@ -8,8 +8,7 @@ export const stats: Subcommand = {
   name: 'stats',
   aliases: ['metrics'],
   usage: 'stats [--since 30d] [service]',
-  summary:
-    'time to acknowledge, mitigate and resolve, update punctuality, escalations, change failure rate and the error budget',
+  summary: 'incident times, updates on time, escalations, change failure rate and the error budget',
   async run(invocation) {
     const { services } = invocation;
     await invocation.ack();
