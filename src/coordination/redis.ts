@@ -4,18 +4,11 @@ import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { createLogger, type Logger } from '../logger.ts';
 import { resetSocket } from '../util/reset-socket.ts';
-import type { Coordination, DueTimer, Lock } from './coordination.ts';
+import type { Coordination, Lock } from './coordination.ts';
 import { CoordinationError } from './errors.ts';
 import { describeServer, toCoordinationError } from './redis-errors.ts';
-import {
-  cancelTimerScript,
-  extendLockScript,
-  releaseLockScript,
-  scheduleTimerScript,
-  takeDueScript,
-} from './redis-scripts.ts';
-import { decodeTimer, encodeTimer } from './timer-codec.ts';
-import { epochMillis, nonEmpty, takeLimit, ttlMillis } from './validate.ts';
+import { extendLockScript, releaseLockScript } from './redis-scripts.ts';
+import { nonEmpty, ttlMillis } from './validate.ts';
 
 /**
  * How long the bot waits on Redis. Every call fails within about a second when Redis is unreachable,
@@ -37,7 +30,7 @@ export const REDIS_TIMEOUTS = {
 interface RedisCoordinationCommon {
   /** Prepended to every key; default `runbook:`. */
   keyPrefix?: string;
-  /** Connection trouble and unreadable stored timers are logged here; default a pino logger on stdout. */
+  /** Connection trouble is logged here; default a pino logger on stdout. */
   logger?: Logger;
 }
 
@@ -62,7 +55,6 @@ export type RedisCoordinationOptions = RedisCoordinationCommon &
 /** Redis `SET … NX` answers OK or nil. */
 const setReply = z.union([z.literal('OK'), z.null()]);
 const intReply = z.number().int();
-const takeDueReply = z.array(z.union([z.string(), z.null()]));
 
 function parseReply<T>(schema: z.ZodType<T>, reply: unknown, action: string, server: string): T {
   const result = schema.safeParse(reply);
@@ -74,10 +66,9 @@ function parseReply<T>(schema: z.ZodType<T>, reply: unknown, action: string, ser
 }
 
 /**
- * Coordination between replicas on Redis. Keys (under the prefix): `once:<key>` idempotency claims,
- * `lock:<name>` locks holding the owner's token, `timers:due` (sorted set id → due ms) and
- * `timers:data` (hash id → JSON). Claims and locks expire by Redis PX (server time); timers are due
- * against the `now` the caller passes.
+ * Coordination between replicas on Redis. Keys (under the prefix): `once:<key>` idempotency claims
+ * and `lock:<name>` locks holding the owner's token, each a key of its own (so any Redis Cluster slot
+ * will do). Claims and locks expire by Redis PX (server time).
  */
 export function createRedisCoordination(options: RedisCoordinationOptions): Coordination {
   const prefix = options.keyPrefix ?? 'runbook:';
@@ -162,8 +153,6 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
 
   const onceKey = (key: string) => `${prefix}once:${key}`;
   const lockKey = (name: string) => `${prefix}lock:${name}`;
-  const dueKey = `${prefix}timers:due`;
-  const dataKey = `${prefix}timers:data`;
 
   /** Runs one Redis call, turning every failure into a CoordinationError. */
   async function call<T>(action: string, fn: () => Promise<T>): Promise<T> {
@@ -225,49 +214,6 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
       const token = randomUUID();
       const reply = await call(action, () => client.set(lockKey(name), token, 'PX', ttl, 'NX'));
       return parseReply(setReply, reply, action, server) === 'OK' ? makeLock(name, token) : null;
-    },
-
-    async schedule(timer: DueTimer) {
-      const { id, score, json } = encodeTimer(timer);
-      await call(`schedule timer ${id}`, () =>
-        scheduleTimerScript.run(client, [dueKey, dataKey], [id, score, json]),
-      );
-    },
-
-    async cancel(id) {
-      nonEmpty(id, 'cancel: the timer id');
-      const action = `cancel timer ${id}`;
-      const reply = await call(action, () => cancelTimerScript.run(client, [dueKey, dataKey], [id]));
-      return parseReply(intReply, reply, action, server) === 1;
-    },
-
-    async takeDue(now, limit) {
-      const max = takeLimit(limit);
-      const until = epochMillis(now, 'takeDue: now');
-      if (max === 0) return [];
-      const action = 'take due timers';
-      const reply = await call(action, () => takeDueScript.run(client, [dueKey, dataKey], [until, max]));
-      const flat = parseReply(takeDueReply, reply, action, server);
-      const timers: DueTimer[] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) {
-        const id = flat[i] ?? '';
-        const json = flat[i + 1];
-        // Already removed from Redis: an unreadable entry (another bot version, a hand edit) cannot be
-        // handed on, so it is logged loudly with its id rather than failing the timers next to it.
-        if (json === null || json === undefined) {
-          logger.error({ timerId: id, keyPrefix: prefix }, 'due timer had no stored payload; dropped');
-          continue;
-        }
-        try {
-          timers.push(decodeTimer(id, json));
-        } catch (error) {
-          logger.error(
-            { err: error, timerId: id, keyPrefix: prefix },
-            'due timer could not be read; dropped',
-          );
-        }
-      }
-      return timers;
     },
 
     async ping() {
