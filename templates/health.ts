@@ -76,6 +76,9 @@ export const watchGaveUp = (f: {
 export const watchStopped = (f: { service: string; rounds: number; status: string }): string =>
   `:octagonal_sign: Stopped watching ${f.service} after ${f.rounds} round${f.rounds === 1 ? '' : 's'} (the bot is shutting down); last status *${f.status}*. Run the watch again once the bot is back.`;
 
+export const watchStoppedBy = (f: { service: string; rounds: number; status: string; by: string }): string =>
+  `:octagonal_sign: ${f.by} stopped watching ${f.service} after ${f.rounds} round${f.rounds === 1 ? '' : 's'}; last status *${f.status}*.`;
+
 export const watchAlreadyRunning = (service: string): string =>
   `${service} is already being watched in this channel: its message is updated until it is healthy.`;
 

@@ -72,6 +72,7 @@ export function registerHealthActions(app: App, services: Services): void {
           environment: value.e,
           intervalMs: DEFAULT_WATCH_INTERVAL_MS,
           maxDurationMs: DEFAULT_WATCH_DURATION_MS,
+          userId: body.user.id,
         });
         await respond({
           response_type: 'ephemeral',
