@@ -52,6 +52,8 @@ export const recheckedFor = (user: string): string =>
 
 export const postToChannelLabel = 'Post to channel';
 export const watchUntilHealthyLabel = 'Watch until healthy';
+export const stopWatchingLabel = 'Stop watching';
+export const watchAlreadyEnded = 'This watch has already ended: its message says how.';
 
 export const healthUsage =
   'Usage: `/deploy health <service> [environment] [--watch] [--every 10s] [--for 5m]` or `/deploy health all`.';

@@ -23,7 +23,8 @@ import type { HealthWatchRecord, WatchNotifier } from '../../health/watches.ts';
 import type { Services } from '../../services.ts';
 import { UserInputError } from '../kit/errors.ts';
 import { slackDate } from '../kit/escape.ts';
-import { buildServiceReport, serviceLabel } from './blocks/report.ts';
+import { buildServiceReport, buildWatchOpened, serviceLabel } from './blocks/report.ts';
+import { encodeStopWatch } from './button-values.ts';
 import { findCheckableService } from './lookup.ts';
 
 export interface StartWatchInput {
@@ -56,8 +57,13 @@ export class SlackWatchNotifier implements WatchNotifier {
   }
 
   async opened(watch: HealthWatchRecord): Promise<string> {
-    const text = watchStarted({ service: label(watch), every: every(watch), until: until(watch) });
-    const answer = await this.#client.chat.postMessage({ channel: watch.scope, text });
+    const lead = watchStarted({ service: label(watch), every: every(watch), until: until(watch) });
+    const message = buildWatchOpened(lead, encodeStopWatch(watch.id));
+    const answer = await this.#client.chat.postMessage({
+      channel: watch.scope,
+      text: message.text,
+      ...(message.blocks ? { blocks: message.blocks as never } : {}),
+    });
     if (!answer.ts) throw new Error('chat.postMessage answered without a ts');
     return answer.ts;
   }
@@ -73,7 +79,10 @@ export class SlackWatchNotifier implements WatchNotifier {
       throw failure;
     }
     const lead = watchRound({ service: label(watch), round, status: report.status, until: until(watch) });
-    this.#update(watch, buildServiceReport(report, { lead })).catch((error: unknown) => {
+    this.#update(
+      watch,
+      buildServiceReport(report, { lead, stopWatchValue: encodeStopWatch(watch.id) }),
+    ).catch((error: unknown) => {
       if (!this.#roundFailures.has(watch.id)) this.#roundFailures.set(watch.id, error);
     });
   }

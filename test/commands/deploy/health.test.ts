@@ -172,6 +172,45 @@ describe('/deploy health, end to end through the Slack simulator', () => {
     expect(String(told.body.text)).toContain('Watching *web* (production)');
   });
 
+  it('"Stop watching" on the watch message stops it (for whoever clicks, on any replica): no round after it', async () => {
+    const since = bot.sim.calls.length;
+    await bot.slack.slashCommand({
+      command: '/deploy',
+      text: 'health worker --watch --every 10s --for 5m',
+      channelId: 'C_DEPLOYMENTS',
+    });
+    const posted = await bot.sim.waitForCall('chat.postMessage', { since });
+    expect(actionIds(posted.args.blocks as never)).toEqual(['deploy_health_watch_stop']);
+    await watchesOpened(bot);
+    await bot.runtime.timers.poll();
+    clock.advance(10_000);
+    await bot.runtime.timers.poll();
+    // Round updates go through the rate limiter (one a second per message, the latest wins).
+    const round2 = await bot.sim.waitForCall('chat.update', {
+      since,
+      predicate: (c) => String(c.args.text).includes('round 2, still'),
+    });
+    expect(actionIds(round2.args.blocks as never)).toEqual(['deploy_health_watch_stop']);
+
+    await bot.slack.clickButton({
+      actionId: 'deploy_health_watch_stop',
+      channelId: 'C_DEPLOYMENTS',
+      ts: String(posted.response.ts),
+      userId: 'U_BOB',
+    });
+    const stopped = await bot.sim.waitForCall('chat.update', {
+      since,
+      predicate: (c) => String(c.args.text).includes('stopped watching'),
+    });
+    expect(String(stopped.args.text)).toMatch(
+      /<@U_BOB> stopped watching \*worker\* \(production\) after 2 rounds; last status \*unhealthy\*/,
+    );
+    expect(await bot.runtime.services.healthWatches.running()).toEqual([]);
+    const after = bot.sim.calls.length;
+    await runTimersUntil(bot, clock, { stepMs: 10_000, done: () => false, maxSteps: 3 }).catch(() => {});
+    expect(bot.sim.callsTo('chat.update').filter((c) => c.index >= after)).toEqual([]);
+  });
+
   it('never shows the header secret in Slack or the logs', () => {
     expect(JSON.stringify(bot.sim.calls)).not.toContain(fx.secret);
     expect(JSON.stringify(bot.sim.responses)).not.toContain(fx.secret);
