@@ -189,7 +189,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         db,
         clock,
         logger: logger.child({ component: 'health-watches' }),
-        nudge: () => timers?.nudge(),
+        nudge: () => timers?.scheduled(clock.now()),
       }),
       slackRate: new SlackRateLimiter({ logger, metrics }),
       platforms: new PlatformRegistry(
@@ -246,6 +246,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       intervalMs: TIMER_POLL_MS,
       leaseMs: config.timers.lease,
       logger: logger.child({ component: 'timers' }),
+      publishWake: (dueAt) => coordination.publishTimerWake(dueAt),
       handlers: {
         ...bindTimerHandlers(INCIDENT_TIMERS, {
           incidents: services.incidents,
@@ -260,6 +261,15 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       },
     });
     const timerLoop = timers;
+    // Redis wakes this replica when another schedules a timer due now (only an accelerator: without
+    // it, or with Redis down, the loop polls every TIMER_POLL_MS all the same).
+    const stopWake = await coordination
+      .subscribeTimerWake((dueAt) => timerLoop.nudge(dueAt))
+      .catch((error: unknown) => {
+        logger.warn({ err: error }, 'no timer wake-ups from other replicas; polling at the interval only');
+        return undefined;
+      });
+    if (stopWake) cleanup.unshift(stopWake);
     // After the last timer handlers (watch rounds), before the bot stops: queued message updates go out.
     cleanup.unshift(() => services.slackRate.idle(3_000));
     // Then the timer handlers in flight (watch rounds, …) finish; no more are claimed here.

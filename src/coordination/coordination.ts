@@ -25,6 +25,16 @@ export interface Coordination {
   forget(key: string): Promise<void>;
   /** Takes the named lock for `ttlMs`, or null when someone else holds it. */
   acquireLock(name: string, ttlMs: number): Promise<Lock | null>;
+  /**
+   * Tells every replica (this one too) that a timer is due at `dueAt` (now or soon): each polls its
+   * timer loop then. Best effort, an accelerator only: a lost wake-up costs at most one poll interval.
+   */
+  publishTimerWake(dueAt: Date): Promise<void>;
+  /**
+   * Calls `listener` for every wake-up any replica published, until the returned stop is called.
+   * With Redis, a connection of its own (pub/sub); it resubscribes by itself after a reconnect.
+   */
+  subscribeTimerWake(listener: (dueAt: Date) => void): Promise<() => Promise<void>>;
   /** Round trip latency in ms, for readiness. */
   ping(): Promise<number>;
   close(): Promise<void>;

@@ -3,7 +3,7 @@ import { addMilliseconds } from 'date-fns/addMilliseconds';
 import { type Clock, systemClock } from '../clock.ts';
 import type { Coordination, Lock } from './coordination.ts';
 import { CoordinationError } from './errors.ts';
-import { nonEmpty, ttlMillis } from './validate.ts';
+import { epochMillis, nonEmpty, ttlMillis } from './validate.ts';
 
 export interface MemoryCoordinationOptions {
   /** Expiry of idempotency keys and locks is judged against this clock (a ManualClock in tests). */
@@ -24,6 +24,7 @@ export function createMemoryCoordination(options: MemoryCoordinationOptions = {}
   const claims = new Map<string, number>();
   /** Lock name → holder. */
   const locks = new Map<string, { token: string; expiresAt: number }>();
+  const wakeListeners = new Set<(dueAt: Date) => void>();
   let writes = 0;
   let closed = false;
 
@@ -98,6 +99,21 @@ export function createMemoryCoordination(options: MemoryCoordinationOptions = {}
       return makeLock(name, token);
     },
 
+    async publishTimerWake(dueAt) {
+      open('publish a timer wake-up');
+      const at = new Date(epochMillis(dueAt, 'publishTimerWake: dueAt'));
+      for (const listener of [...wakeListeners]) queueMicrotask(() => listener(at));
+    },
+
+    async subscribeTimerWake(listener) {
+      open('subscribe to timer wake-ups');
+      const own = (at: Date) => listener(at);
+      wakeListeners.add(own);
+      return async () => {
+        wakeListeners.delete(own);
+      };
+    },
+
     async ping() {
       open('ping');
       return 0;
@@ -107,6 +123,7 @@ export function createMemoryCoordination(options: MemoryCoordinationOptions = {}
       closed = true;
       claims.clear();
       locks.clear();
+      wakeListeners.clear();
     },
   };
 }

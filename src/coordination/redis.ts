@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import { createLogger, type Logger } from '../logger.ts';
 import { resetSocket } from '../util/reset-socket.ts';
@@ -8,7 +8,7 @@ import type { Coordination, Lock } from './coordination.ts';
 import { CoordinationError } from './errors.ts';
 import { describeServer, toCoordinationError } from './redis-errors.ts';
 import { extendLockScript, releaseLockScript } from './redis-scripts.ts';
-import { nonEmpty, ttlMillis } from './validate.ts';
+import { epochMillis, nonEmpty, ttlMillis } from './validate.ts';
 
 /**
  * How long the bot waits on Redis. Every call fails within about a second when Redis is unreachable,
@@ -85,20 +85,16 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
     server = describeServer(options.url);
     connectMs = options.connectTimeoutMs ?? connectMs;
     commandMs = options.commandTimeoutMs ?? commandMs;
-    client = new Redis(options.url, {
-      connectTimeout: connectMs,
-      commandTimeout: commandMs,
-      // No queue of commands waiting for a connection, and nothing re-sent after a reconnect: a
-      // command the caller was told failed must not run later. Calls wait for a connection in call().
-      enableOfflineQueue: false,
-      autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: 1,
-      retryStrategy: (times) => Math.min(times * 100, REDIS_TIMEOUTS.maxReconnectDelayMs),
-      keepAlive: REDIS_TIMEOUTS.keepAliveInitialDelayMs,
-      connectionName: 'runbook-bot:coordination',
-    });
+    client = new Redis(options.url, redisOptions(connectMs, commandMs, 'runbook-bot:coordination'));
     watchConnection(client, server, logger);
   }
+  const url = options.url;
+  /** A connection of its own for pub/sub (a subscribed connection can do nothing else). */
+  const subscriberConnection = (): Redis =>
+    url !== undefined
+      ? new Redis(url, { ...redisOptions(connectMs, commandMs, 'runbook-bot:timer-wake'), lazyConnect: true })
+      : client.duplicate({ lazyConnect: true, connectionName: 'runbook-bot:timer-wake' });
+  const subscribers = new Set<Redis>();
   let closed = false;
   let everReady = client.status === 'ready';
   let lastConnectionError: Error | undefined;
@@ -152,6 +148,8 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
   }
 
   const onceKey = (key: string) => `${prefix}once:${key}`;
+  /** A pub/sub channel, not a key: any Redis Cluster node delivers it to every subscriber. */
+  const wakeChannel = `${prefix}timers:wake`;
   const lockKey = (name: string) => `${prefix}lock:${name}`;
 
   /** Runs one Redis call, turning every failure into a CoordinationError. */
@@ -216,6 +214,42 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
       return parseReply(setReply, reply, action, server) === 'OK' ? makeLock(name, token) : null;
     },
 
+    async publishTimerWake(dueAt) {
+      const at = epochMillis(dueAt, 'publishTimerWake: dueAt');
+      await call('publish a timer wake-up', () => client.publish(wakeChannel, String(at)));
+    },
+
+    async subscribeTimerWake(listener) {
+      if (closed)
+        throw new CoordinationError(
+          'closed',
+          `cannot subscribe: the Redis coordinator for ${server} was closed`,
+        );
+      const subscriber = subscriberConnection();
+      subscriber.on('error', () => {}); // reconnects by itself; the coordination connection logs trouble
+      let listening = true;
+      subscriber.on('message', (channel: string, message: string) => {
+        if (!listening) return; // stopped: the socket may still deliver what was on its way
+        const at = Number(message);
+        // Anything else on the channel is not ours: ignored (a wake-up is only ever a hint).
+        if (channel === wakeChannel && Number.isSafeInteger(at)) listener(new Date(at));
+      });
+      subscribers.add(subscriber);
+      const stop = async () => {
+        listening = false;
+        subscribers.delete(subscriber);
+        subscriber.disconnect();
+      };
+      try {
+        await subscriber.connect();
+        await subscriber.subscribe(wakeChannel);
+      } catch (error) {
+        await stop();
+        throw toCoordinationError(error, 'subscribe to timer wake-ups', server, closed);
+      }
+      return stop;
+    },
+
     async ping() {
       return call('ping', async () => {
         const started = performance.now();
@@ -227,6 +261,8 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
     async close() {
       if (closed) return;
       closed = true;
+      for (const subscriber of subscribers) subscriber.disconnect();
+      subscribers.clear();
       if (!owned) return;
       if (client.status !== 'ready') {
         client.disconnect();
@@ -240,6 +276,24 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
         client.disconnect();
       }
     },
+  };
+}
+
+/**
+ * Options of a connection: no queue of commands waiting for a connection, and nothing re-sent after
+ * a reconnect (a command the caller was told failed must not run later; calls wait for a connection
+ * in call()).
+ */
+function redisOptions(connectMs: number, commandMs: number, connectionName: string): RedisOptions {
+  return {
+    connectTimeout: connectMs,
+    commandTimeout: commandMs,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => Math.min(times * 100, REDIS_TIMEOUTS.maxReconnectDelayMs),
+    keepAlive: REDIS_TIMEOUTS.keepAliveInitialDelayMs,
+    connectionName,
   };
 }
 

@@ -21,6 +21,14 @@ export interface CoordinationHarness {
 
 const LONG_TTL = 60_000;
 
+async function until(done: () => boolean, timeoutMs = 2_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('not heard in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** The one contract both implementations meet. */
 export function describeCoordinationContract(name: string, setup: () => Promise<CoordinationHarness>): void {
   describe(`${name} coordination contract`, () => {
@@ -125,6 +133,30 @@ export function describeCoordinationContract(name: string, setup: () => Promise<
           Array.from({ length: 10 }, (_, i) => replicas[i % 2]!.acquireLock('l', LONG_TTL)),
         );
         expect(locks.filter((l) => l !== null)).toHaveLength(1);
+      });
+    });
+
+    describe('timer wake-ups', () => {
+      it('reach every subscribed replica, the publisher too, until they stop listening', async () => {
+        const other = await h.replica();
+        const heard: string[] = [];
+        const at = new Date('2026-01-05T08:00:30Z');
+        const stopMine = await c.subscribeTimerWake((dueAt) => heard.push(`mine ${dueAt.toISOString()}`));
+        const stopTheirs = await other.subscribeTimerWake((dueAt) =>
+          heard.push(`theirs ${dueAt.toISOString()}`),
+        );
+        await c.publishTimerWake(at);
+        await until(() => heard.length >= 2);
+        expect(heard.sort()).toEqual([`mine ${at.toISOString()}`, `theirs ${at.toISOString()}`]);
+
+        await stopTheirs();
+        heard.length = 0;
+        await other.publishTimerWake(at);
+        await until(() => heard.length >= 1);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(heard).toEqual([`mine ${at.toISOString()}`]);
+        await expect(c.publishTimerWake(new Date('nope'))).rejects.toMatchObject({ code: 'invalid' });
+        await stopMine();
       });
     });
 

@@ -6,6 +6,7 @@
 import { addMilliseconds } from 'date-fns/addMilliseconds';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
+import { createRedisCoordination } from '../../src/coordination/redis.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { Db } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
@@ -13,7 +14,7 @@ import { openPostgres, type PostgresDb } from '../../src/store/postgres.ts';
 import { TimerRepository, type TimerSpec } from '../../src/store/repositories/timers.ts';
 import { startTimerLoop, type TimerLoopOptions, type TimerPump } from '../../src/timers/timer-loop.ts';
 import type { DueTimer, TimerHandler } from '../../src/timers/timers.ts';
-import { TEST_DATABASE_URL } from '../helpers/services.ts';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/services.ts';
 import { openPostgresForTest, type TestDatabase } from '../store/databases.ts';
 
 const logger = createLogger({ level: 'silent' });
@@ -449,5 +450,54 @@ describe('the timer loop', () => {
     await repo.schedule(timer('nudge', 0));
     nudged.nudge();
     await until(async () => ran.includes('nudge'));
+  });
+
+  it('wakes on Redis when another replica schedules a timer due now, without waiting for its interval', async () => {
+    const keyPrefix = `test:timers:${crypto.randomUUID()}:`;
+    const publisher = createRedisCoordination({ url: TEST_REDIS_URL, keyPrefix, logger });
+    const listener = createRedisCoordination({ url: TEST_REDIS_URL, keyPrefix, logger });
+    try {
+      const ran: string[] = [];
+      // Replica B polls once an hour: only a wake-up makes it run a timer now.
+      const b = loop({ 'test.ping': async (t) => void ran.push(t.id) }, { owner: 'replica-b' });
+      const stop = await listener.subscribeTimerWake((dueAt) => b.nudge(dueAt));
+
+      // Replica A scheduled (and committed) a timer due now, then said so: it polls, B is woken.
+      const published: Date[] = [];
+      const a = loop(
+        {},
+        {
+          owner: 'replica-a',
+          publishWake: async (dueAt) => {
+            published.push(dueAt);
+            await publisher.publishTimerWake(dueAt);
+          },
+        },
+      );
+      a.scheduled(at(HOUR * 2)); // beyond the interval: nothing to say
+      await a.stop();
+      a.scheduled(clock.now()); // a stopped loop says nothing either
+      expect(published).toEqual([]);
+
+      await repo.schedule(timer('now', 0));
+      await publisher.publishTimerWake(clock.now());
+      await until(async () => ran.includes('now'));
+      expect(await repo.get('now')).toBeNull();
+
+      // A wake-up for a time beyond B's interval changes nothing.
+      await repo.schedule(timer('later', HOUR * 2));
+      await publisher.publishTimerWake(at(HOUR * 2));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(ran).toEqual(['now']);
+      await stop();
+
+      // And scheduled() on a running loop publishes.
+      const c = loop({}, { owner: 'replica-c', publishWake: async (dueAt) => void published.push(dueAt) });
+      c.scheduled(clock.now());
+      expect(published).toEqual([clock.now()]);
+    } finally {
+      await publisher.close();
+      await listener.close();
+    }
   });
 });
