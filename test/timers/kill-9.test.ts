@@ -103,5 +103,6 @@ describe('a timer handler cut short by a kill -9', () => {
     expect(said[0]?.httpStatus).toBe(200);
     expect(await services.healthWatches.repo.get(watch!.id)).toMatchObject({ state: 'healthy', rounds: 1 });
     expect(await services.repos.timers.list()).toEqual([]);
-  });
+    // A child process, a bot and a replica: more than the default 20 s on a loaded machine.
+  }, 60_000);
 });
