@@ -11,7 +11,7 @@ import { startDeployMonitor } from './deploy/monitor.ts';
 import { type Env, isLocalMode, parseEnv } from './env.ts';
 import { Flows } from './flows/recorded-flow.ts';
 import { HealthService } from './health/service.ts';
-import { HealthWatches } from './health/watches.ts';
+import { HEALTH_TIMERS, HealthWatches } from './health/watches.ts';
 import { startMetricsServer } from './http/routes.ts';
 import { InFlight } from './in-flight.ts';
 import { INCIDENT_TIMERS } from './incidents/archive.ts';
@@ -23,6 +23,7 @@ import { createMetrics } from './metrics.ts';
 import { type PlatformOptionsSource, PlatformRegistry } from './platform/factory.ts';
 import type { Services } from './services.ts';
 import { deployServiceFor } from './slack/deploy/notifier.ts';
+import { SlackWatchNotifier } from './slack/health/watch-message.ts';
 import { slackIncidentNotifier } from './slack/incidents/notifier.ts';
 import { startSetupRecovery } from './slack/incidents/setup-recovery.ts';
 import { SlackRateLimiter } from './slack/kit/rate-limit.ts';
@@ -166,6 +167,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       env: options.env ?? process.env,
       ...(options.sleep ? { sleep: options.sleep } : {}),
     });
+    let timers: TimerPump | undefined;
     const services: Services = {
       env,
       config,
@@ -182,7 +184,14 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         logger,
       }),
       health,
-      healthWatches: new HealthWatches({ health, logger }),
+      // A watch's rounds are durable timers: started here, run by whichever replica claims them.
+      healthWatches: new HealthWatches({
+        health,
+        db,
+        clock,
+        logger: logger.child({ component: 'health-watches' }),
+        nudge: () => timers?.scheduled(clock.now()),
+      }),
       slackRate: new SlackRateLimiter({ logger, metrics }),
       platforms: new PlatformRegistry(
         config.services,
@@ -234,25 +243,42 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       cleanup.unshift(() => metricsServer.close());
       metricsPort = metricsServer.port;
     }
-    const timers = startTimerLoop({
+    timers = startTimerLoop({
       timers: services.repos.timers,
       clock,
       intervalMs: TIMER_POLL_MS,
       leaseMs: config.timers.lease,
       logger: logger.child({ component: 'timers' }),
+      publishWake: (dueAt) => coordination.publishTimerWake(dueAt),
       handlers: {
         ...bindTimerHandlers(INCIDENT_TIMERS, {
           incidents: services.incidents,
           notifier: slackIncidentNotifier(bot.app.client),
           logger,
         }),
+        ...bindTimerHandlers(HEALTH_TIMERS, {
+          watches: services.healthWatches,
+          notifier: new SlackWatchNotifier(services, bot.app.client),
+          logger,
+        }),
       },
     });
-    cleanup.unshift(() => timers.stop());
-    // After the watches' last words, before the bot stops: queued message updates go out.
+    const timerLoop = timers;
+    // Redis wakes this replica when another schedules a timer due now (only an accelerator: without
+    // it, or with Redis down, the loop polls every TIMER_POLL_MS all the same).
+    const stopWake = await coordination
+      .subscribeTimerWake((dueAt) => timerLoop.nudge(dueAt))
+      .catch((error: unknown) => {
+        logger.warn({ err: error }, 'no timer wake-ups from other replicas; polling at the interval only');
+        return undefined;
+      });
+    if (stopWake) cleanup.unshift(stopWake);
+    // After the last timer handlers (watch rounds), before the bot stops: queued message updates go out.
     cleanup.unshift(() => services.slackRate.idle(3_000));
-    // Before the bot stops: watches say in their message that they stopped.
-    cleanup.unshift(() => services.healthWatches.stopAll());
+    // Then the timer handlers in flight (watch rounds, …) finish; no more are claimed here.
+    cleanup.unshift(() => timerLoop.stop());
+    // No new watch starts here; running ones go on (another replica, or this one after a restart).
+    cleanup.unshift(async () => services.healthWatches.close());
     const url = `http://127.0.0.1:${port}`;
 
     let local: Runtime['local'];
@@ -301,7 +327,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       ...(metricsPort !== undefined ? { metricsPort } : {}),
       services,
       bot,
-      timers,
+      timers: timerLoop,
       ...(local ? { local } : {}),
       async stop() {
         if (stopped) return;

@@ -32,7 +32,7 @@ export interface Services {
   /** Every change of an incident: one method each (one transaction, its timeline event). */
   incidents: IncidentService<FlowRun>;
   health: HealthService;
-  /** Health watches running in this process (`/deploy health --watch`); stopped at shutdown. */
+  /** Health watches (`/deploy health --watch`): rows in Postgres, their rounds durable timers. */
   healthWatches: HealthWatches;
   platforms: PlatformRegistry;
   /** Recorded multi-step flows (an incident's Slack setup): claims, steps, runs in progress here. */

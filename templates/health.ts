@@ -52,6 +52,8 @@ export const recheckedFor = (user: string): string =>
 
 export const postToChannelLabel = 'Post to channel';
 export const watchUntilHealthyLabel = 'Watch until healthy';
+export const stopWatchingLabel = 'Stop watching';
+export const watchAlreadyEnded = 'This watch has already ended: its message says how.';
 
 export const healthUsage =
   'Usage: `/deploy health <service> [environment] [--watch] [--every 10s] [--for 5m]` or `/deploy health all`.';
@@ -75,6 +77,9 @@ export const watchGaveUp = (f: {
 
 export const watchStopped = (f: { service: string; rounds: number; status: string }): string =>
   `:octagonal_sign: Stopped watching ${f.service} after ${f.rounds} round${f.rounds === 1 ? '' : 's'} (the bot is shutting down); last status *${f.status}*. Run the watch again once the bot is back.`;
+
+export const watchStoppedBy = (f: { service: string; rounds: number; status: string; by: string }): string =>
+  `:octagonal_sign: ${f.by} stopped watching ${f.service} after ${f.rounds} round${f.rounds === 1 ? '' : 's'}; last status *${f.status}*.`;
 
 export const watchAlreadyRunning = (service: string): string =>
   `${service} is already being watched in this channel: its message is updated until it is healthy.`;

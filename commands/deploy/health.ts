@@ -33,6 +33,7 @@ export const deployHealth: Subcommand = {
         channelId: invocation.payload.channel_id,
         service: service.name,
         environment: service.environment,
+        userId: invocation.payload.user_id,
         ...args.watch,
       });
       return;

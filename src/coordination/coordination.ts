@@ -1,6 +1,7 @@
 /**
- * Coordination between replicas: idempotency keys, locks and a due-timer queue. Redis when
- * REDIS_URL is set, an in-process implementation otherwise; both meet one contract test suite.
+ * Coordination between replicas: idempotency keys and locks. Redis when REDIS_URL is set, an
+ * in-process implementation otherwise; both meet one contract test suite. Durable timers are not
+ * here: they live in Postgres (src/timers/), and Redis only accelerates them.
  */
 
 export interface Lock {
@@ -11,14 +12,6 @@ export interface Lock {
   extend(ttlMs: number): Promise<boolean>;
   /** Releases the lock if still held by this token; false when it was lost. */
   release(): Promise<boolean>;
-}
-
-export interface DueTimer {
-  id: string;
-  /** What the timer is for ("incident.update-reminder", …), for dispatch. */
-  kind: string;
-  payload: Record<string, unknown>;
-  dueAt: Date;
 }
 
 export interface Coordination {
@@ -32,14 +25,16 @@ export interface Coordination {
   forget(key: string): Promise<void>;
   /** Takes the named lock for `ttlMs`, or null when someone else holds it. */
   acquireLock(name: string, ttlMs: number): Promise<Lock | null>;
-  /** Schedules (or re-schedules, by id) a timer. */
-  schedule(timer: DueTimer): Promise<void>;
-  cancel(id: string): Promise<boolean>;
   /**
-   * Atomically takes up to `limit` timers due at `now`: each due timer is handed to exactly one
-   * caller across replicas, and removed from the queue.
+   * Tells every replica (this one too) that a timer is due at `dueAt` (now or soon): each polls its
+   * timer loop then. Best effort, an accelerator only: a lost wake-up costs at most one poll interval.
    */
-  takeDue(now: Date, limit: number): Promise<DueTimer[]>;
+  publishTimerWake(dueAt: Date): Promise<void>;
+  /**
+   * Calls `listener` for every wake-up any replica published, until the returned stop is called.
+   * With Redis, a connection of its own (pub/sub); it resubscribes by itself after a reconnect.
+   */
+  subscribeTimerWake(listener: (dueAt: Date) => void): Promise<() => Promise<void>>;
   /** Round trip latency in ms, for readiness. */
   ping(): Promise<number>;
   close(): Promise<void>;

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { addMilliseconds } from 'date-fns/addMilliseconds';
 import { type Clock, systemClock } from '../clock.ts';
-import type { Coordination, DueTimer, Lock } from './coordination.ts';
+import type { Coordination, Lock } from './coordination.ts';
 import { CoordinationError } from './errors.ts';
-import { decodeTimer, type EncodedTimer, encodeTimer } from './timer-codec.ts';
-import { epochMillis, nonEmpty, takeLimit, ttlMillis } from './validate.ts';
+import { epochMillis, nonEmpty, ttlMillis } from './validate.ts';
 
 export interface MemoryCoordinationOptions {
   /** Expiry of idempotency keys and locks is judged against this clock (a ManualClock in tests). */
@@ -25,7 +24,7 @@ export function createMemoryCoordination(options: MemoryCoordinationOptions = {}
   const claims = new Map<string, number>();
   /** Lock name → holder. */
   const locks = new Map<string, { token: string; expiresAt: number }>();
-  const timers = new Map<string, EncodedTimer>();
+  const wakeListeners = new Set<(dueAt: Date) => void>();
   let writes = 0;
   let closed = false;
 
@@ -100,29 +99,19 @@ export function createMemoryCoordination(options: MemoryCoordinationOptions = {}
       return makeLock(name, token);
     },
 
-    async schedule(timer: DueTimer) {
-      open('schedule a timer');
-      const encoded = encodeTimer(timer);
-      timers.set(encoded.id, encoded);
+    async publishTimerWake(dueAt) {
+      open('publish a timer wake-up');
+      const at = new Date(epochMillis(dueAt, 'publishTimerWake: dueAt'));
+      for (const listener of [...wakeListeners]) queueMicrotask(() => listener(at));
     },
 
-    async cancel(id) {
-      open('cancel a timer');
-      return timers.delete(nonEmpty(id, 'cancel: the timer id'));
-    },
-
-    async takeDue(at, limit) {
-      open('take due timers');
-      const max = takeLimit(limit);
-      const until = epochMillis(at, 'takeDue: now');
-      if (max === 0) return [];
-      // Due order as Redis gives it: by due time, then by id.
-      const due = [...timers.values()]
-        .filter((t) => t.score <= until)
-        .sort((a, b) => a.score - b.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-        .slice(0, max);
-      for (const t of due) timers.delete(t.id);
-      return due.map((t) => decodeTimer(t.id, t.json));
+    async subscribeTimerWake(listener) {
+      open('subscribe to timer wake-ups');
+      const own = (at: Date) => listener(at);
+      wakeListeners.add(own);
+      return async () => {
+        wakeListeners.delete(own);
+      };
     },
 
     async ping() {
@@ -134,7 +123,7 @@ export function createMemoryCoordination(options: MemoryCoordinationOptions = {}
       closed = true;
       claims.clear();
       locks.clear();
-      timers.clear();
+      wakeListeners.clear();
     },
   };
 }

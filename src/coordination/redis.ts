@@ -1,21 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import { createLogger, type Logger } from '../logger.ts';
 import { resetSocket } from '../util/reset-socket.ts';
-import type { Coordination, DueTimer, Lock } from './coordination.ts';
+import type { Coordination, Lock } from './coordination.ts';
 import { CoordinationError } from './errors.ts';
 import { describeServer, toCoordinationError } from './redis-errors.ts';
-import {
-  cancelTimerScript,
-  extendLockScript,
-  releaseLockScript,
-  scheduleTimerScript,
-  takeDueScript,
-} from './redis-scripts.ts';
-import { decodeTimer, encodeTimer } from './timer-codec.ts';
-import { epochMillis, nonEmpty, takeLimit, ttlMillis } from './validate.ts';
+import { extendLockScript, releaseLockScript } from './redis-scripts.ts';
+import { epochMillis, nonEmpty, ttlMillis } from './validate.ts';
 
 /**
  * How long the bot waits on Redis. Every call fails within about a second when Redis is unreachable,
@@ -37,7 +30,7 @@ export const REDIS_TIMEOUTS = {
 interface RedisCoordinationCommon {
   /** Prepended to every key; default `runbook:`. */
   keyPrefix?: string;
-  /** Connection trouble and unreadable stored timers are logged here; default a pino logger on stdout. */
+  /** Connection trouble is logged here; default a pino logger on stdout. */
   logger?: Logger;
 }
 
@@ -62,7 +55,6 @@ export type RedisCoordinationOptions = RedisCoordinationCommon &
 /** Redis `SET … NX` answers OK or nil. */
 const setReply = z.union([z.literal('OK'), z.null()]);
 const intReply = z.number().int();
-const takeDueReply = z.array(z.union([z.string(), z.null()]));
 
 function parseReply<T>(schema: z.ZodType<T>, reply: unknown, action: string, server: string): T {
   const result = schema.safeParse(reply);
@@ -74,10 +66,9 @@ function parseReply<T>(schema: z.ZodType<T>, reply: unknown, action: string, ser
 }
 
 /**
- * Coordination between replicas on Redis. Keys (under the prefix): `once:<key>` idempotency claims,
- * `lock:<name>` locks holding the owner's token, `timers:due` (sorted set id → due ms) and
- * `timers:data` (hash id → JSON). Claims and locks expire by Redis PX (server time); timers are due
- * against the `now` the caller passes.
+ * Coordination between replicas on Redis. Keys (under the prefix): `once:<key>` idempotency claims
+ * and `lock:<name>` locks holding the owner's token, each a key of its own (so any Redis Cluster slot
+ * will do). Claims and locks expire by Redis PX (server time).
  */
 export function createRedisCoordination(options: RedisCoordinationOptions): Coordination {
   const prefix = options.keyPrefix ?? 'runbook:';
@@ -94,20 +85,16 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
     server = describeServer(options.url);
     connectMs = options.connectTimeoutMs ?? connectMs;
     commandMs = options.commandTimeoutMs ?? commandMs;
-    client = new Redis(options.url, {
-      connectTimeout: connectMs,
-      commandTimeout: commandMs,
-      // No queue of commands waiting for a connection, and nothing re-sent after a reconnect: a
-      // command the caller was told failed must not run later. Calls wait for a connection in call().
-      enableOfflineQueue: false,
-      autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: 1,
-      retryStrategy: (times) => Math.min(times * 100, REDIS_TIMEOUTS.maxReconnectDelayMs),
-      keepAlive: REDIS_TIMEOUTS.keepAliveInitialDelayMs,
-      connectionName: 'runbook-bot:coordination',
-    });
+    client = new Redis(options.url, redisOptions(connectMs, commandMs, 'runbook-bot:coordination'));
     watchConnection(client, server, logger);
   }
+  const url = options.url;
+  /** A connection of its own for pub/sub (a subscribed connection can do nothing else). */
+  const subscriberConnection = (): Redis =>
+    url !== undefined
+      ? new Redis(url, { ...redisOptions(connectMs, commandMs, 'runbook-bot:timer-wake'), lazyConnect: true })
+      : client.duplicate({ lazyConnect: true, connectionName: 'runbook-bot:timer-wake' });
+  const subscribers = new Set<Redis>();
   let closed = false;
   let everReady = client.status === 'ready';
   let lastConnectionError: Error | undefined;
@@ -161,9 +148,9 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
   }
 
   const onceKey = (key: string) => `${prefix}once:${key}`;
+  /** A pub/sub channel, not a key: any Redis Cluster node delivers it to every subscriber. */
+  const wakeChannel = `${prefix}timers:wake`;
   const lockKey = (name: string) => `${prefix}lock:${name}`;
-  const dueKey = `${prefix}timers:due`;
-  const dataKey = `${prefix}timers:data`;
 
   /** Runs one Redis call, turning every failure into a CoordinationError. */
   async function call<T>(action: string, fn: () => Promise<T>): Promise<T> {
@@ -227,47 +214,40 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
       return parseReply(setReply, reply, action, server) === 'OK' ? makeLock(name, token) : null;
     },
 
-    async schedule(timer: DueTimer) {
-      const { id, score, json } = encodeTimer(timer);
-      await call(`schedule timer ${id}`, () =>
-        scheduleTimerScript.run(client, [dueKey, dataKey], [id, score, json]),
-      );
+    async publishTimerWake(dueAt) {
+      const at = epochMillis(dueAt, 'publishTimerWake: dueAt');
+      await call('publish a timer wake-up', () => client.publish(wakeChannel, String(at)));
     },
 
-    async cancel(id) {
-      nonEmpty(id, 'cancel: the timer id');
-      const action = `cancel timer ${id}`;
-      const reply = await call(action, () => cancelTimerScript.run(client, [dueKey, dataKey], [id]));
-      return parseReply(intReply, reply, action, server) === 1;
-    },
-
-    async takeDue(now, limit) {
-      const max = takeLimit(limit);
-      const until = epochMillis(now, 'takeDue: now');
-      if (max === 0) return [];
-      const action = 'take due timers';
-      const reply = await call(action, () => takeDueScript.run(client, [dueKey, dataKey], [until, max]));
-      const flat = parseReply(takeDueReply, reply, action, server);
-      const timers: DueTimer[] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) {
-        const id = flat[i] ?? '';
-        const json = flat[i + 1];
-        // Already removed from Redis: an unreadable entry (another bot version, a hand edit) cannot be
-        // handed on, so it is logged loudly with its id rather than failing the timers next to it.
-        if (json === null || json === undefined) {
-          logger.error({ timerId: id, keyPrefix: prefix }, 'due timer had no stored payload; dropped');
-          continue;
-        }
-        try {
-          timers.push(decodeTimer(id, json));
-        } catch (error) {
-          logger.error(
-            { err: error, timerId: id, keyPrefix: prefix },
-            'due timer could not be read; dropped',
-          );
-        }
+    async subscribeTimerWake(listener) {
+      if (closed)
+        throw new CoordinationError(
+          'closed',
+          `cannot subscribe: the Redis coordinator for ${server} was closed`,
+        );
+      const subscriber = subscriberConnection();
+      subscriber.on('error', () => {}); // reconnects by itself; the coordination connection logs trouble
+      let listening = true;
+      subscriber.on('message', (channel: string, message: string) => {
+        if (!listening) return; // stopped: the socket may still deliver what was on its way
+        const at = Number(message);
+        // Anything else on the channel is not ours: ignored (a wake-up is only ever a hint).
+        if (channel === wakeChannel && Number.isSafeInteger(at)) listener(new Date(at));
+      });
+      subscribers.add(subscriber);
+      const stop = async () => {
+        listening = false;
+        subscribers.delete(subscriber);
+        subscriber.disconnect();
+      };
+      try {
+        await subscriber.connect();
+        await subscriber.subscribe(wakeChannel);
+      } catch (error) {
+        await stop();
+        throw toCoordinationError(error, 'subscribe to timer wake-ups', server, closed);
       }
-      return timers;
+      return stop;
     },
 
     async ping() {
@@ -281,6 +261,8 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
     async close() {
       if (closed) return;
       closed = true;
+      for (const subscriber of subscribers) subscriber.disconnect();
+      subscribers.clear();
       if (!owned) return;
       if (client.status !== 'ready') {
         client.disconnect();
@@ -294,6 +276,24 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
         client.disconnect();
       }
     },
+  };
+}
+
+/**
+ * Options of a connection: no queue of commands waiting for a connection, and nothing re-sent after
+ * a reconnect (a command the caller was told failed must not run later; calls wait for a connection
+ * in call()).
+ */
+function redisOptions(connectMs: number, commandMs: number, connectionName: string): RedisOptions {
+  return {
+    connectTimeout: connectMs,
+    commandTimeout: commandMs,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => Math.min(times * 100, REDIS_TIMEOUTS.maxReconnectDelayMs),
+    keepAlive: REDIS_TIMEOUTS.keepAliveInitialDelayMs,
+    connectionName,
   };
 }
 

@@ -11,14 +11,6 @@ export function ttlMillis(ttlMs: number, what: string): number {
   return Math.ceil(ttlMs);
 }
 
-/** A takeDue limit as a whole number ≥ 0, or an `invalid` error. */
-export function takeLimit(limit: number): number {
-  if (!Number.isInteger(limit) || limit < 0) {
-    throw new CoordinationError('invalid', `takeDue: the limit must be a whole number ≥ 0, got ${limit}`);
-  }
-  return limit;
-}
-
 /** Epoch milliseconds of a valid Date, or an `invalid` error. */
 export function epochMillis(date: Date, what: string): number {
   const ms = date instanceof Date ? date.getTime() : Number.NaN;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Coordination, DueTimer } from '../../src/coordination/coordination.ts';
+import type { Coordination } from '../../src/coordination/coordination.ts';
 import { CoordinationError } from '../../src/coordination/errors.ts';
 
 /** What an implementation offers the shared contract suite. */
@@ -19,12 +19,14 @@ export interface CoordinationHarness {
   cleanup(): Promise<void>;
 }
 
-const BASE = Date.parse('2026-01-05T08:00:00Z');
-const at = (offsetMs: number) => new Date(BASE + offsetMs);
 const LONG_TTL = 60_000;
 
-function timer(id: string, offsetMs: number, payload: Record<string, unknown> = {}): DueTimer {
-  return { id, kind: 'incident.update-reminder', payload, dueAt: at(offsetMs) };
+async function until(done: () => boolean, timeoutMs = 2_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('not heard in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 /** The one contract both implementations meet. */
@@ -134,100 +136,27 @@ export function describeCoordinationContract(name: string, setup: () => Promise<
       });
     });
 
-    describe('timers', () => {
-      it('takes only due timers, in due order, and removes them', async () => {
-        await c.schedule(timer('later', 60_000));
-        await c.schedule(timer('second', 2_000, { incident: 'INC-7', n: 2 }));
-        await c.schedule(timer('first', 1_000, { nested: { list: [1, 'two'] } }));
-        await c.schedule(timer('exactly-now', 5_000));
-
-        const due = await c.takeDue(at(5_000), 10);
-        expect(due.map((t) => t.id)).toEqual(['first', 'second', 'exactly-now']);
-        expect(due[0]).toEqual({
-          id: 'first',
-          kind: 'incident.update-reminder',
-          payload: { nested: { list: [1, 'two'] } },
-          dueAt: at(1_000),
-        });
-        expect(due[1]?.payload).toEqual({ incident: 'INC-7', n: 2 });
-        expect(await c.takeDue(at(5_000), 10)).toEqual([]);
-        expect((await c.takeDue(at(60_000), 10)).map((t) => t.id)).toEqual(['later']);
-      });
-
-      it('orders timers due at the same moment by id', async () => {
-        for (const id of ['c', 'a', 'b']) await c.schedule(timer(id, 1_000));
-        expect((await c.takeDue(at(1_000), 10)).map((t) => t.id)).toEqual(['a', 'b', 'c']);
-      });
-
-      it('respects the limit, leaving the rest for the next call', async () => {
-        for (let i = 0; i < 5; i++) await c.schedule(timer(`t${i}`, i * 10));
-        expect((await c.takeDue(at(1_000), 2)).map((t) => t.id)).toEqual(['t0', 't1']);
-        expect(await c.takeDue(at(1_000), 0)).toEqual([]);
-        expect((await c.takeDue(at(1_000), 10)).map((t) => t.id)).toEqual(['t2', 't3', 't4']);
-      });
-
-      it('re-schedules by id: new due time, kind and payload, one entry', async () => {
-        await c.schedule(timer('reminder:INC-1', 1_000, { round: 1 }));
-        await c.schedule({
-          id: 'reminder:INC-1',
-          kind: 'incident.escalate',
-          payload: { round: 2 },
-          dueAt: at(3_000),
-        });
-        expect(await c.takeDue(at(2_000), 10)).toEqual([]);
-        const due = await c.takeDue(at(3_000), 10);
-        expect(due).toEqual([
-          { id: 'reminder:INC-1', kind: 'incident.escalate', payload: { round: 2 }, dueAt: at(3_000) },
-        ]);
-      });
-
-      it('cancels by id, true only when there was something to cancel', async () => {
-        await c.schedule(timer('a', 1_000));
-        await c.schedule(timer('b', 1_000));
-        expect(await c.cancel('a')).toBe(true);
-        expect(await c.cancel('a')).toBe(false);
-        expect(await c.cancel('never')).toBe(false);
-        expect((await c.takeDue(at(1_000), 10)).map((t) => t.id)).toEqual(['b']);
-      });
-
-      it('hands back a copy of the payload, not the caller’s object', async () => {
-        const payload: Record<string, unknown> = { step: 1 };
-        await c.schedule(timer('t', 0, payload));
-        payload.step = 99;
-        expect((await c.takeDue(at(0), 1))[0]?.payload).toEqual({ step: 1 });
-      });
-
-      it('rejects a timer it could not hand back', async () => {
-        const invalid = { code: 'invalid' };
-        await expect(c.schedule({ ...timer('', 0) })).rejects.toMatchObject(invalid);
-        await expect(c.schedule({ ...timer('t', 0), kind: '' })).rejects.toMatchObject(invalid);
-        await expect(c.schedule({ ...timer('t', 0), dueAt: new Date('nope') })).rejects.toMatchObject(
-          invalid,
-        );
-        await expect(c.schedule(timer('t', 0, { big: 1n }))).rejects.toMatchObject(invalid);
-        await expect(c.takeDue(at(0), -1)).rejects.toMatchObject(invalid);
-        expect(await c.takeDue(at(0), 10)).toEqual([]);
-      });
-
-      it('gives each due timer to exactly one of two replicas taking concurrently', async () => {
+    describe('timer wake-ups', () => {
+      it('reach every subscribed replica, the publisher too, until they stop listening', async () => {
         const other = await h.replica();
-        const ids = Array.from({ length: 60 }, (_, i) => `t${String(i).padStart(2, '0')}`);
-        await Promise.all(ids.map((id, i) => c.schedule(timer(id, i))));
-        await c.schedule(timer('not-yet', 10_000));
+        const heard: string[] = [];
+        const at = new Date('2026-01-05T08:00:30Z');
+        const stopMine = await c.subscribeTimerWake((dueAt) => heard.push(`mine ${dueAt.toISOString()}`));
+        const stopTheirs = await other.subscribeTimerWake((dueAt) =>
+          heard.push(`theirs ${dueAt.toISOString()}`),
+        );
+        await c.publishTimerWake(at);
+        await until(() => heard.length >= 2);
+        expect(heard.sort()).toEqual([`mine ${at.toISOString()}`, `theirs ${at.toISOString()}`]);
 
-        const drain = async (replica: Coordination): Promise<string[]> => {
-          const got: string[] = [];
-          for (;;) {
-            const batch = await replica.takeDue(at(1_000), 7);
-            if (batch.length === 0) return got;
-            got.push(...batch.map((t) => t.id));
-          }
-        };
-        const [mine, theirs] = await Promise.all([drain(c), drain(other)]);
-        const all = [...mine, ...theirs];
-        expect(all).toHaveLength(ids.length);
-        expect(new Set(all)).toEqual(new Set(ids));
-        expect((await c.takeDue(at(10_000), 10)).map((t) => t.id)).toEqual(['not-yet']);
+        await stopTheirs();
+        heard.length = 0;
+        await other.publishTimerWake(at);
+        await until(() => heard.length >= 1);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(heard).toEqual([`mine ${at.toISOString()}`]);
+        await expect(c.publishTimerWake(new Date('nope'))).rejects.toMatchObject({ code: 'invalid' });
+        await stopMine();
       });
     });
 
@@ -243,7 +172,7 @@ export function describeCoordinationContract(name: string, setup: () => Promise<
         name: 'CoordinationError',
         code: 'closed',
       });
-      await expect(c.takeDue(at(0), 1)).rejects.toMatchObject({ code: 'closed' });
+      await expect(c.acquireLock('l', LONG_TTL)).rejects.toMatchObject({ code: 'closed' });
       await c.close();
     });
   });

@@ -1,6 +1,11 @@
 /** Buttons of health answers ("Post to channel", "Watch until healthy"). */
 import type { App, BlockButtonAction } from '@slack/bolt';
-import { recheckedFor, sharedBy, watchPostedPrivately } from '../../../templates/health.ts';
+import {
+  recheckedFor,
+  sharedBy,
+  watchAlreadyEnded,
+  watchPostedPrivately,
+} from '../../../templates/health.ts';
 import type { Logger } from '../../logger.ts';
 import type { Services } from '../../services.ts';
 import { answering } from '../kit/answering.ts';
@@ -12,12 +17,13 @@ import {
   buildMultiReport,
   buildServiceReport,
   POST_HEALTH_ACTION,
+  STOP_WATCH_ACTION,
   serviceLabel,
   WATCH_HEALTH_ACTION,
 } from './blocks/report.ts';
-import { decodePost, decodeWatch, reportOf } from './button-values.ts';
+import { decodePost, decodeStopWatch, decodeWatch, reportOf } from './button-values.ts';
 import { findCheckableService } from './lookup.ts';
-import { startHealthWatch } from './watch-message.ts';
+import { SlackWatchNotifier, startHealthWatch } from './watch-message.ts';
 
 /** Runs a click's work once: a double click, or one click reaching two replicas, runs it once. */
 async function once(
@@ -72,12 +78,31 @@ export function registerHealthActions(app: App, services: Services): void {
           environment: value.e,
           intervalMs: DEFAULT_WATCH_INTERVAL_MS,
           maxDurationMs: DEFAULT_WATCH_DURATION_MS,
+          userId: body.user.id,
         });
         await respond({
           response_type: 'ephemeral',
           replace_original: false,
           text: watchPostedPrivately(serviceLabel({ service: value.s, environment: value.e })),
         });
+      });
+    });
+  });
+
+  // "Stop watching" on a running watch's message: whoever sees it may stop it, on any replica.
+  app.action<BlockButtonAction>(STOP_WATCH_ACTION, async ({ ack, body, action, respond, client }) => {
+    await ack();
+    const logger = services.logger.child({ action: STOP_WATCH_ACTION, user: body.user.id });
+    await answering(logger, respond, 'stopping the health watch', async () => {
+      const value = decodeStopWatch(action.value ?? '');
+      await once(services, body, logger, async () => {
+        const stopped = await services.healthWatches.stop(
+          value.w,
+          body.user.id,
+          new SlackWatchNotifier(services, client),
+        );
+        if (stopped.outcome === 'not-running')
+          await respond({ response_type: 'ephemeral', replace_original: false, text: watchAlreadyEnded });
       });
     });
   });

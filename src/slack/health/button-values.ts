@@ -106,6 +106,20 @@ export function encodeWatch(service: string, environment: string | undefined): s
   return JSON.stringify({ v: 1, s: service, ...(environment ? { e: environment } : {}) });
 }
 
+const stopWatchValueSchema = z.object({ v: z.literal(1), w: z.string().min(1).max(100) });
+export type StopWatchValue = z.infer<typeof stopWatchValueSchema>;
+
+/** The "Stop watching" button of a running watch: the watch's id (any replica can stop it). */
+export function encodeStopWatch(watchId: string): string {
+  return JSON.stringify({ v: 1, w: watchId });
+}
+
+export function decodeStopWatch(value: string): StopWatchValue {
+  const parsed = stopWatchValueSchema.safeParse(parseJson(value));
+  if (!parsed.success) throw staleButton();
+  return parsed.data;
+}
+
 function parseJson(value: string): unknown {
   try {
     return JSON.parse(value);

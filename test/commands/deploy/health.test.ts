@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.ts';
 import { startTestBot, type TestBot } from '../../helpers/bot.ts';
+import { runTimersUntil, watchesOpened } from '../../helpers/timers.ts';
 import {
   actionIds,
   blockLines,
@@ -16,16 +17,24 @@ const EM = '\u2003\u2003';
 describe('/deploy health, end to end through the Slack simulator', () => {
   let fx: HealthFixtures;
   let bot: TestBot;
+  // Virtual time: a watch's rounds (durable timers, every 10 s at least) follow each other at once.
+  const clock = new ManualClock();
   beforeAll(async () => {
     fx = await startHealthFixtures({ manyDown: true });
-    // Virtual time: a watch's rounds (every 10 s at least) follow each other at once.
-    const clock = new ManualClock();
     bot = await startTestBot({
       env: { RUNBOOK_CONFIG: fx.configPath, [SECRET_NAME]: fx.secret },
       clock,
-      sleep: async (ms) => clock.advance(ms),
     });
   });
+
+  /** Runs the watch rounds until a chat.update since `since` says `text`. */
+  async function roundsUntil(since: number, text: string) {
+    const found = () =>
+      bot.sim.callsTo('chat.update').find((c) => c.index >= since && String(c.args.text).includes(text));
+    await watchesOpened(bot);
+    await runTimersUntil(bot, clock, { stepMs: 10_000, done: () => found() !== undefined, maxSteps: 20 });
+    return found()!;
+  }
   afterAll(async () => {
     await bot?.stop();
     await fx?.close();
@@ -125,10 +134,8 @@ describe('/deploy health, end to end through the Slack simulator', () => {
       channelId: 'C_DEPLOYMENTS',
     });
     expect(res.withinAckDeadline).toBe(true);
-    const done = await bot.sim.waitForCall('chat.update', {
-      since,
-      predicate: (c) => String(c.args.text).includes('healthy again'),
-    });
+    await bot.sim.waitForCall('chat.postMessage', { since });
+    const done = await roundsUntil(since, 'healthy again');
     const posts = bot.sim.callsTo('chat.postMessage').filter((c) => c.index >= since);
     expect(posts).toHaveLength(1);
     const ts = String(posts[0]?.response.ts);
@@ -145,10 +152,8 @@ describe('/deploy health, end to end through the Slack simulator', () => {
       command: '/deploy',
       text: 'health worker --watch --every 10s --for 30s',
     });
-    const done = await bot.sim.waitForCall('chat.update', {
-      since,
-      predicate: (c) => String(c.args.text).includes('Gave up'),
-    });
+    await bot.sim.waitForCall('chat.postMessage', { since });
+    const done = await roundsUntil(since, 'Gave up');
     expect(String(done.args.text)).toMatch(
       /Gave up watching \*worker\* \(production\) after .*still \*unhealthy\*/,
     );
@@ -160,13 +165,50 @@ describe('/deploy health, end to end through the Slack simulator', () => {
     const since = bot.sim.calls.length;
     const sinceResponses = bot.sim.responses.length;
     await bot.slack.clickButton({ actionId: 'deploy_health_watch', userId: 'U_ALICE' });
-    const done = await bot.sim.waitForCall('chat.update', {
-      since,
-      predicate: (c) => String(c.args.text).includes('healthy again'),
-    });
+    await bot.sim.waitForCall('chat.postMessage', { since });
+    const done = await roundsUntil(since, 'healthy again');
     expect(done.args.channel).toBe('C_INCIDENTS');
     const told = await bot.sim.waitForResponse({ since: sinceResponses });
     expect(String(told.body.text)).toContain('Watching *web* (production)');
+  });
+
+  it('"Stop watching" on the watch message stops it (for whoever clicks, on any replica): no round after it', async () => {
+    const since = bot.sim.calls.length;
+    await bot.slack.slashCommand({
+      command: '/deploy',
+      text: 'health worker --watch --every 10s --for 5m',
+      channelId: 'C_DEPLOYMENTS',
+    });
+    const posted = await bot.sim.waitForCall('chat.postMessage', { since });
+    expect(actionIds(posted.args.blocks as never)).toEqual(['deploy_health_watch_stop']);
+    await watchesOpened(bot);
+    await bot.runtime.timers.poll();
+    clock.advance(10_000);
+    await bot.runtime.timers.poll();
+    // Round updates go through the rate limiter (one a second per message, the latest wins).
+    const round2 = await bot.sim.waitForCall('chat.update', {
+      since,
+      predicate: (c) => String(c.args.text).includes('round 2, still'),
+    });
+    expect(actionIds(round2.args.blocks as never)).toEqual(['deploy_health_watch_stop']);
+
+    await bot.slack.clickButton({
+      actionId: 'deploy_health_watch_stop',
+      channelId: 'C_DEPLOYMENTS',
+      ts: String(posted.response.ts),
+      userId: 'U_BOB',
+    });
+    const stopped = await bot.sim.waitForCall('chat.update', {
+      since,
+      predicate: (c) => String(c.args.text).includes('stopped watching'),
+    });
+    expect(String(stopped.args.text)).toMatch(
+      /<@U_BOB> stopped watching \*worker\* \(production\) after 2 rounds; last status \*unhealthy\*/,
+    );
+    expect(await bot.runtime.services.healthWatches.running()).toEqual([]);
+    const after = bot.sim.calls.length;
+    await runTimersUntil(bot, clock, { stepMs: 10_000, done: () => false, maxSteps: 3 }).catch(() => {});
+    expect(bot.sim.callsTo('chat.update').filter((c) => c.index >= after)).toEqual([]);
   });
 
   it('never shows the header secret in Slack or the logs', () => {

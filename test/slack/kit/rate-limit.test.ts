@@ -12,6 +12,7 @@ import { SlackRateLimiter } from '../../../src/slack/kit/rate-limit.ts';
 import { type HealthFixtures, SECRET_NAME, startHealthFixtures } from '../../commands/health-fixtures.ts';
 import { startTestBot, type TestBot } from '../../helpers/bot.ts';
 import { duplicateKeys } from '../../helpers/json-keys.ts';
+import { runTimersUntil, watchesOpened } from '../../helpers/timers.ts';
 import { eventually } from '../../incidents/e2e/helpers.ts';
 
 async function declare(bot: TestBot, title: string): Promise<number> {
@@ -30,14 +31,13 @@ async function declare(bot: TestBot, title: string): Promise<number> {
 describe('Slack rate tiers, end to end', () => {
   let fx: HealthFixtures;
   let bot: TestBot;
+  // Virtual time for watches (their rounds are durable timers): ten minutes of rounds take a moment.
+  const clock = new ManualClock();
   beforeAll(async () => {
     fx = await startHealthFixtures();
-    // Virtual time for watches: ten minutes of rounds take a moment of real time.
-    const clock = new ManualClock();
     bot = await startTestBot({
       env: { RUNBOOK_CONFIG: fx.configPath, [SECRET_NAME]: fx.secret },
       clock,
-      sleep: async (ms) => clock.advance(ms),
     });
   });
   afterAll(async () => {
@@ -53,7 +53,7 @@ describe('Slack rate tiers, end to end', () => {
     });
     expect((res.json as { text: string }).text).toContain('`--every 100ms` is too short: the minimum is 10s');
     expect(bot.sim.calls.slice(since).filter((c) => c.method.startsWith('chat.'))).toEqual([]);
-    expect(bot.runtime.services.healthWatches.size).toBe(0);
+    expect(await bot.runtime.services.healthWatches.running()).toEqual([]);
   });
 
   it('a 10-minute watch of 60 rounds updates its message a bounded number of times, ending with the verdict', async () => {
@@ -64,11 +64,12 @@ describe('Slack rate tiers, end to end', () => {
       text: 'health worker --watch --every 10s --for 10m',
       channelId: 'C_DEPLOYMENTS',
     });
-    const done = await bot.sim.waitForCall('chat.update', {
-      since,
-      predicate: (c) => String(c.args.text).includes('Gave up'),
-      timeoutMs: 20_000,
-    });
+    await bot.sim.waitForCall('chat.postMessage', { since });
+    await watchesOpened(bot);
+    const gaveUp = () =>
+      bot.sim.callsTo('chat.update').find((c) => c.index >= since && String(c.args.text).includes('Gave up'));
+    await runTimersUntil(bot, clock, { stepMs: 10_000, done: () => gaveUp() !== undefined, maxSteps: 70 });
+    const done = gaveUp()!;
     const elapsedMs = performance.now() - started;
     expect(String(done.args.text)).toMatch(
       /Gave up watching \*worker\* \(production\) after 9m 50s \(60 rounds\)/,

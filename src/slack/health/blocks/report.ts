@@ -6,6 +6,7 @@ import {
   moreServices,
   postToChannelLabel,
   serviceHeadline,
+  stopWatchingLabel,
   watchUntilHealthyLabel,
 } from '../../../../templates/health.ts';
 import { formatMs } from '../../../health/format.ts';
@@ -22,6 +23,7 @@ export const MAX_SECTION_CHARS = LIMITS.sectionText;
 /** Action ids of the buttons on a health answer. */
 export const POST_HEALTH_ACTION = 'deploy_health_post';
 export const WATCH_HEALTH_ACTION = 'deploy_health_watch';
+export const STOP_WATCH_ACTION = 'deploy_health_watch_stop';
 
 /** What rendering needs of a check result (a CheckResult fits; so does one decoded from a button). */
 export interface ResultView {
@@ -48,6 +50,8 @@ export interface ReportButtons {
   postValue?: string;
   /** Value of the "Watch until healthy" button; no button when unset. */
   watchValue?: string;
+  /** Value of a running watch's "Stop watching" button; no button when unset. */
+  stopWatchValue?: string;
 }
 
 const EMOJI: Record<HealthStatus, string> = {
@@ -134,6 +138,14 @@ function buttons(options: ReportButtons) {
         value: options.watchValue,
       }).primary(),
     );
+  if (options.stopWatchValue !== undefined)
+    elements.push(
+      Elements.Button({
+        text: stopWatchingLabel,
+        actionId: STOP_WATCH_ACTION,
+        value: options.stopWatchValue,
+      }),
+    );
   return elements;
 }
 
@@ -169,6 +181,14 @@ export function buildServiceReport(
   const elements = buttons(options);
   if (elements.length > 0) blocks.push(Blocks.Actions().elements(...elements));
   return toReply(top, blocks);
+}
+
+/** A running watch's first words, before its first round: what it does, and its "Stop watching" button. */
+export function buildWatchOpened(lead: string, stopWatchValue: string): Reply {
+  return toReply(lead, [
+    Blocks.Section({ text: truncate(lead, MAX_SECTION_CHARS) }),
+    Blocks.Actions().elements(...buttons({ stopWatchValue })),
+  ]);
 }
 
 /** `*api* (database, redis)`: a check's name, with the components its health body reported. */
