@@ -6,13 +6,15 @@ import type { ServiceConfig } from '../config/schema.ts';
 import type { Platform, PlatformStatus, Revision, TrafficTarget } from '../platform/platform.ts';
 import type { Operation, OperationKind } from '../store/repositories/operations.ts';
 import type { JsonObject } from '../store/repositories/rows.ts';
+import { planRollout } from './rollout-plan.ts';
 
 export type DeployRequest =
   | { kind: 'rollback'; toRevision?: string }
   | { kind: 'restart' }
   | { kind: 'scale'; replicas: number }
   | { kind: 'maintenance'; on: boolean }
-  | { kind: 'traffic'; targets: TrafficTarget[] };
+  | { kind: 'traffic'; targets: TrafficTarget[] }
+  | { kind: 'rollout'; toRevision: string; steps?: number[]; intervalMs?: number };
 
 /** A request that cannot be planned (no such revision, outside the bounds): said as is to the user. */
 export class PlanError extends Error {
@@ -70,6 +72,8 @@ export async function planOperation(
   platform: Platform,
   request: DeployRequest,
   earlier: readonly Operation[],
+  /** The default roll-out analysis (deploy.rollbackErrorRate, deploy.rollbackAfter). */
+  policy?: { rollbackErrorRate: number; rollbackAfter: number },
 ): Promise<JsonObject> {
   const status = await platform.status();
   const common: JsonObject = {
@@ -122,6 +126,8 @@ export async function planOperation(
       return { ...common, fromMaintenance: status.maintenance, toMaintenance: request.on };
     case 'traffic':
       return { ...common, fromTraffic: trafficJson(status.traffic), toTraffic: trafficJson(request.targets) };
+    case 'rollout':
+      return { ...common, ...(await planRollout(service, platform, request, status, policy)) };
   }
 }
 
@@ -150,7 +156,9 @@ export function showsTarget(
       return key(want) === key(have);
     }
     case 'restart':
-      // Nothing on the platform says a restart happened: it cannot be told from the state.
+    case 'rollout':
+      // Nothing on the platform says a restart happened: it cannot be told from the state. A
+      // roll-out is never resumed by the run sweep (its timers drive it).
       return undefined;
   }
 }

@@ -10,6 +10,7 @@ import { IncidentRepository } from './incidents.ts';
 import { OperationRepository } from './operations.ts';
 import { PagerDutyEventRepository } from './pagerduty.ts';
 import { ProcessedRequestRepository } from './processed-requests.ts';
+import { RolloutRepository } from './rollouts.ts';
 import { TimelineRepository } from './timeline.ts';
 import { TimerRepository } from './timers.ts';
 
@@ -27,6 +28,8 @@ export interface Repositories {
   timers: TimerRepository;
   /** The PagerDuty outbox (src/pagerduty/). */
   pagerduty: PagerDutyEventRepository;
+  /** Gradual roll-outs (src/deploy/rollout.ts). */
+  rollouts: RolloutRepository;
 }
 
 export function repositories(q: Queryable, clock: Clock = systemClock): Repositories {
@@ -41,6 +44,7 @@ export function repositories(q: Queryable, clock: Clock = systemClock): Reposito
     processed: new ProcessedRequestRepository(q, clock),
     timers: new TimerRepository(q, clock),
     pagerduty: new PagerDutyEventRepository(q, clock),
+    rollouts: new RolloutRepository(q, clock),
   };
 }
 
