@@ -18,6 +18,7 @@ import { CONFIRM_DEPLOY_ACTION, DECLARE_FROM_DEPLOY_ACTION } from '../../src/sla
 import {
   ABORT_ROLLOUT_ACTION,
   PAUSE_ROLLOUT_ACTION,
+  PROMOTE_ROLLOUT_ACTION,
   RESUME_ROLLOUT_ACTION,
 } from '../../src/slack/deploy/rollout-card.ts';
 import type { Operation } from '../../src/store/repositories/operations.ts';
@@ -27,7 +28,7 @@ import { type PrometheusFake, startPrometheusFake } from './prometheus-fake.ts';
 
 const V1 = 'registry.example.com/app:v1';
 const V2 = 'registry.example.com/app:v2';
-const CLOUD_RUN = ['barq-ok', 'barq-bad', 'barq-unread', 'barq-replicas', 'barq-restart'];
+const CLOUD_RUN = ['barq-ok', 'barq-bad', 'barq-unread', 'barq-replicas', 'barq-restart', 'barq-promote'];
 const query = (name: string) => `error_rate{service="${name}"}`;
 
 describe('/deploy rollout, in virtual time', () => {
@@ -403,6 +404,32 @@ describe('/deploy rollout, in virtual time', () => {
 
   const currentRunMeasured = (run: RolloutRun) =>
     run.measurements.filter((m) => m.step === run.stepIndex).length;
+
+  it('Pause holds the step while time passes; Promote now goes straight to 100 %', async () => {
+    const [v1, v2] = await stageOnCloudRun('barq-promote');
+    const { card, op } = await rollOut('barq-promote', v2);
+    await tickUntil('step 1', atStep(op, 0));
+    const running = await until('the card with Pause', () =>
+      JSON.stringify(current(card).blocks).includes(PAUSE_ROLLOUT_ACTION) ? current(card) : undefined,
+    );
+    await bot.slack.clickButton({ message: running, actionId: PAUSE_ROLLOUT_ACTION, userId: 'U_ALICE' });
+    await until('paused', async () => ((await runOf(op)).state === 'paused' ? true : undefined));
+    for (let i = 0; i < 15; i++) {
+      clock.advance(60_000);
+      await bot.runtime.timers.poll();
+    }
+    expect((await runOf(op)).stepIndex).toBe(0);
+    expect(await traffic('barq-promote')).toEqual({ [v1]: 90, [v2]: 10 });
+    const paused = await until('the paused card', () =>
+      JSON.stringify(current(card).blocks).includes(RESUME_ROLLOUT_ACTION) ? current(card) : undefined,
+    );
+    await bot.slack.clickButton({ message: paused, actionId: PROMOTE_ROLLOUT_ACTION, userId: 'U_ALICE' });
+    await until('promoted', async () => ((await opOf(op)).state === 'succeeded' ? true : undefined));
+    expect(await traffic('barq-promote')).toEqual({ [v2]: 100 });
+    const audits = await stepAudits(op);
+    expect(audits).toEqual(expect.arrayContaining(['paused', 'promoted', 'succeeded']));
+    expect(audits.filter((o) => o === 'step')).toHaveLength(1);
+  });
 
   it('App Service: the staging slot takes 25 % through rampUpRules, then a swap at 100 %', async () => {
     const staged = await appservice.stage(V2);
