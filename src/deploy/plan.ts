@@ -33,6 +33,10 @@ export function badRevisions(operations: readonly Operation[]): Map<string, stri
       if (after) bad.set(after, `the outcome of a failed ${op.kind}`);
       const to = op.params.toRevision;
       if (op.kind === 'rollback' && typeof to === 'string') bad.set(to, 'the target of a failed rollback');
+      const rollout = op.result?.rollout as { state?: unknown } | undefined;
+      if (op.kind === 'rollout' && typeof to === 'string' && rollout?.state === 'rolled_back') {
+        bad.set(to, 'the target of a roll-out that rolled back');
+      }
     }
   }
   return bad;

@@ -565,7 +565,8 @@ export class RolloutService {
       'failed',
       `${what}: ${run.reason ?? 'no reason'}; all traffic back on ${plan.fromRevision}`,
       {
-        revisionAfter: plan.fromRevision,
+        // Not `revisionAfter`: a failed operation's revisionAfter counts as a bad revision (plan.ts).
+        trafficBackOn: plan.fromRevision,
         platformAnswer: back,
         rollout: { state: run.state, step: run.stepIndex, reason: run.reason },
         failedChecks: run.state === 'rolled_back' && run.reason ? [run.reason] : [],

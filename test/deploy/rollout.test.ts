@@ -28,7 +28,15 @@ import { type PrometheusFake, startPrometheusFake } from './prometheus-fake.ts';
 
 const V1 = 'registry.example.com/app:v1';
 const V2 = 'registry.example.com/app:v2';
-const CLOUD_RUN = ['barq-ok', 'barq-bad', 'barq-unread', 'barq-replicas', 'barq-restart', 'barq-promote'];
+const CLOUD_RUN = [
+  'barq-ok',
+  'barq-bad',
+  'barq-unread',
+  'barq-replicas',
+  'barq-restart',
+  'barq-promote',
+  'barq-crash',
+];
 const query = (name: string) => `error_rate{service="${name}"}`;
 
 describe('/deploy rollout, in virtual time', () => {
@@ -293,13 +301,13 @@ describe('/deploy rollout, in virtual time', () => {
     expect(run.measurements.filter((m) => m.step === 1 && m.phase === 'failed')).toHaveLength(5);
     expect(done.error).toContain(`all traffic back on ${v1}`);
     const final = await until('the rolled-back card', () =>
-      current(card).text.includes('could not roll out') ? current(card) : undefined,
+      current(card).text.includes('ended') ? current(card) : undefined,
     );
     expect(final.text).toContain('error rate 8.2 %');
     expect(JSON.stringify(final.blocks)).toContain(DECLARE_FROM_DEPLOY_ACTION);
     const said = await until('#deployments', async () => {
       const t = (await thread(op)).join('\n');
-      return t.includes('could not roll out') ? t : undefined;
+      return t.includes('the roll-out of') ? t : undefined;
     });
     expect(said).toContain('error rate 8.2 % (result &gt; 0.05) at 50 %');
     expect(await stepAudits(op)).toContain('rolled_back');
@@ -400,6 +408,43 @@ describe('/deploy rollout, in virtual time', () => {
     expect(run.measurements.filter((m) => m.step === 1).map((m) => m.n)).toEqual([1, 2, 3, 4, 5]);
     expect((await stepAudits(op)).filter((o) => o === 'step')).toHaveLength(3);
     await second.stop();
+  });
+
+  it('a replica that dies in the middle of a step: another takes the step over once its lease ran out, shifting it once', async () => {
+    const other = await startBot(bot);
+    extra.push(other);
+    await other.runtime.timers.stop();
+    const [v1, v2] = await stageOnCloudRun('barq-crash');
+    const patches = trafficPatches('barq-crash');
+    const { op } = await rollOut('barq-crash', v2);
+    await tickUntil('step 1 analysed', async () => (await runOf(op)).measurements.length === 5);
+    // The step to 50 % is due; this replica takes it and then hangs in the platform call.
+    while ((await runOf(op)).stepIndex === 0) {
+      clock.advance(60_000);
+      cloudruns.get('barq-crash')!.delayNext(3_000, 'barq-crash');
+      let polled = false;
+      const hung = bot.runtime.timers.poll().finally(() => {
+        polled = true;
+      });
+      const moved = await until('the step taken', async () => {
+        const run = await runOf(op);
+        return run.stepIndex === 1 || polled ? run : undefined;
+      });
+      if (moved.stepIndex !== 1) continue;
+      expect(moved.stepApplied).toBe(false);
+      // Its lease runs out (timers.lease, 30 s): the other replica runs the step timer again.
+      clock.advance(31_000);
+      await other.runtime.timers.poll();
+      expect((await runOf(op)).stepApplied).toBe(true);
+      expect(await traffic('barq-crash')).toEqual({ [v1]: 50, [v2]: 50 });
+      await hung;
+    }
+    await tickUntil('the end', finished(op), [other]);
+    expect((await opOf(op)).state).toBe('succeeded');
+    expect(trafficPatches('barq-crash') - patches).toBe(3);
+    expect((await stepAudits(op)).filter((o) => o === 'step')).toHaveLength(3);
+    noRepeatedMeasurement(await runOf(op));
+    await other.stop();
   });
 
   const currentRunMeasured = (run: RolloutRun) =>

@@ -122,6 +122,9 @@ export function finalLine(op: Operation): string {
     case 'succeeded':
       return `${name} ${what}${seconds(op)}; verified healthy`;
     case 'failed':
+      if (op.kind === 'rollout') {
+        return `${name}: the roll-out of \`${e(p.toRevision)}\` ended${seconds(op)}: ${escapeMrkdwn(op.error ?? 'unknown error')}`;
+      }
       return `${name}: could not ${VERB[op.kind]} it${seconds(op)}: ${escapeMrkdwn(op.error ?? 'unknown error')}`;
     case 'cancelled':
       return `${name}: cancelled by <@${op.requestedBy}>; nothing was changed`;
