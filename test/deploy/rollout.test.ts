@@ -102,7 +102,7 @@ describe('/deploy rollout, in virtual time', () => {
     lines.push(
       '  - name: fleet-ok',
       `    platform: { kind: appservice, subscriptionId: ${appservice.subscriptionId}, resourceGroup: ${appservice.resourceGroup}, app: ${appservice.app}, slot: ${appservice.slot}, endpoint: "${appservice.url}" }`,
-      '    rollout: { steps: [25, 100], interval: 2m, analysis: [{ name: error rate, provider: prometheus, query: \'error_rate{service="fleet-ok"}\', interval: 1m, count: 2, failureCondition: "result > 0.05" }] }',
+      '    rollout: { steps: [25, 100], interval: 2m, analysis: [{ name: error rate, provider: prometheus, query: \'error_rate{service="fleet-ok"}\', interval: 1m, count: 2, failureCondition: "result > 0.05" }, { name: health, provider: health, interval: 1m, count: 2, successCondition: "result == healthy" }] }',
       prom('fleet-ok'),
       '  - name: architect-api',
       '    platform: { kind: kubernetes, namespace: prod, deployment: architect-api, endpoint: "https://127.0.0.1:1" }',
@@ -489,6 +489,11 @@ describe('/deploy rollout, in virtual time', () => {
     expect(appservice.site().image).toBe(V2);
     expect(appservice.site().rampUpRules).toEqual([]);
     expect(appservice.site('staging').image).toBe(V1);
+    const run = await runOf(op);
+    expect(run.measurements.filter((m) => m.metric === 'health').map((m) => [m.value, m.phase])).toEqual([
+      ['healthy', 'successful'],
+      ['healthy', 'successful'],
+    ]);
   });
 
   it('Kubernetes: refused, with what to do instead, and nothing asked', async () => {
