@@ -338,9 +338,10 @@ describe('/deploy rollout, in virtual time', () => {
       JSON.stringify(current(card).blocks).includes(RESUME_ROLLOUT_ACTION) ? current(card) : undefined,
     );
     expect(paused.text).toContain('the analysis could not decide');
-    await until('#deployments', async () =>
-      (await thread(op)).some((t) => t.includes('inconclusive')) ? true : undefined,
+    const asked = await until('#deployments', async () =>
+      (await thread(op)).find((t) => t.includes('inconclusive')),
     );
+    expect(asked).toContain('<@U_ALICE>, a human must decide');
 
     prometheus.set(query('barq-unread'), 0.001);
     await bot.slack.clickButton({ message: paused, actionId: RESUME_ROLLOUT_ACTION, userId: 'U_ALICE' });

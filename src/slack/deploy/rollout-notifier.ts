@@ -14,6 +14,11 @@ import { escapeMrkdwn } from '../kit/escape.ts';
 import { SlackDeployNotifier } from './notifier.ts';
 import { progressText, rolloutCardMessage } from './rollout-card.ts';
 
+function cardLink(op: Operation): string {
+  if (!op.cardChannelId || !op.cardTs) return 'the card';
+  return `<https://slack.com/archives/${op.cardChannelId}/p${op.cardTs.replace('.', '')}|the card>`;
+}
+
 /** Events said in the #deployments thread (the others only move the card). */
 const SAID: Partial<Record<RolloutEvent, string>> = {
   step: ':arrow_forward:',
@@ -63,7 +68,11 @@ export class SlackRolloutNotifier implements RolloutNotifier {
       latest && event === 'inconclusive'
         ? ` · ${escapeMrkdwn(latest.metric)}: ${escapeMrkdwn(formatValue(latest.metric, latest.value))}`
         : '';
-    const text = `${icon} *${escapeMrkdwn(op.service)}* roll-out of \`${escapeMrkdwn(plan.toRevision)}\`: ${event.replace('_', ' ')} · ${progressText(op, run)}${run.reason ? ` · ${escapeMrkdwn(run.reason)}` : ''}${measured}`;
+    const ask =
+      event === 'inconclusive' || (event === 'paused' && !run.reason?.startsWith('paused by'))
+        ? ` · <@${op.requestedBy}>, a human must decide: Resume, Abort or Promote now on ${cardLink(current)}`
+        : '';
+    const text = `${icon} *${escapeMrkdwn(op.service)}* roll-out of \`${escapeMrkdwn(plan.toRevision)}\`: ${event.replace('_', ' ')} · ${progressText(op, run)}${run.reason ? ` · ${escapeMrkdwn(run.reason)}` : ''}${measured}${ask}`;
     const channel = current.noticeChannelId ?? this.#services.config.channels.deployments;
     await this.#client.chat.postMessage({
       channel,
