@@ -313,8 +313,13 @@ export class RolloutService {
       await this.#revertAndFinish(op, run);
       return 'done';
     }
-    if (run.state !== 'running') return 'done';
     const { service, plan } = this.#stepsOf(op);
+    if (run.state === 'succeeded') {
+      // At 100 % already; the replica that got there stopped before the operation was finished.
+      await this.#finishSucceeded(op, plan, 'traffic already at 100 %');
+      return 'done';
+    }
+    if (run.state !== 'running') return 'done';
     const k = payload.step;
     const now = this.#d.clock.now();
     if (run.stepIndex === k - 1) {
@@ -382,15 +387,11 @@ export class RolloutService {
         run,
         { stepApplied: true, state: 'succeeded', nextStepAt: null },
         { outcome: 'succeeded', actor: 'bot', details: { percent, platformAnswer: summary } },
+        (timers) => this.#finishSafety(timers, op.id, k),
       );
       if (!done) return;
       await this.#tell(op, done, 'succeeded');
-      await this.#finishOperation(op, 'succeeded', null, {
-        revisionAfter: plan.toRevision,
-        imageAfter: plan.toImage,
-        platformAnswer: summary,
-        rollout: { state: 'succeeded', steps: plan.steps },
-      });
+      await this.#finishSucceeded(op, plan, summary);
       return;
     }
     const nextAt = addMilliseconds(now, plan.holdMs);
@@ -534,6 +535,15 @@ export class RolloutService {
     });
     if (next) await this.#tell(op, next, 'measured');
     return next !== null;
+  }
+
+  async #finishSucceeded(op: Operation, plan: RolloutPlan, summary: string): Promise<void> {
+    await this.#finishOperation(op, 'succeeded', null, {
+      revisionAfter: plan.toRevision,
+      imageAfter: plan.toImage,
+      platformAnswer: summary,
+      rollout: { state: 'succeeded', steps: plan.steps },
+    });
   }
 
   async #finishSafety(timers: TimerRepository, id: string, step: number): Promise<void> {
