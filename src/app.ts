@@ -7,6 +7,7 @@ import { ReadinessProbe } from './http/readiness.ts';
 import { httpRoutes } from './http/routes.ts';
 import type { Services } from './services.ts';
 import { registerDeployActions } from './slack/deploy/actions.ts';
+import { registerRolloutActions } from './slack/deploy/rollout-actions.ts';
 import { registerDeployStatusActions } from './slack/deploy/status-actions.ts';
 import { registerHealthActions } from './slack/health/actions.ts';
 import { registerIncidentActions } from './slack/incidents/actions.ts';
@@ -115,6 +116,7 @@ export function createBot(services: Services, slack: SlackCredentials): Bot {
   registerHealthActions(app, services);
   registerIncidentHealthButton(app, services);
   registerDeployActions(app, services);
+  registerRolloutActions(app, services);
   registerDeployStatusActions(app, services);
   registerIncidentActions(app, services);
   registerReactionEvents(app, services);

@@ -8,6 +8,7 @@ import type { Coordination } from './coordination/coordination.ts';
 import { openCoordination } from './coordination/open.ts';
 import { startAuditRetention } from './deploy/audit-retention.ts';
 import { startDeployMonitor } from './deploy/monitor.ts';
+import { ROLLOUT_TIMERS } from './deploy/rollout.ts';
 import { type Env, isLocalMode, parseEnv } from './env.ts';
 import { Flows } from './flows/recorded-flow.ts';
 import { HealthService } from './health/service.ts';
@@ -23,6 +24,7 @@ import { createMetrics } from './metrics.ts';
 import { type PlatformOptionsSource, PlatformRegistry } from './platform/factory.ts';
 import type { Services } from './services.ts';
 import { deployServiceFor } from './slack/deploy/notifier.ts';
+import { rolloutServiceFor } from './slack/deploy/rollout-notifier.ts';
 import { SlackWatchNotifier } from './slack/health/watch-message.ts';
 import { slackIncidentNotifier } from './slack/incidents/notifier.ts';
 import { startSetupRecovery } from './slack/incidents/setup-recovery.ts';
@@ -260,6 +262,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
           watches: services.healthWatches,
           notifier: new SlackWatchNotifier(services, bot.app.client),
           logger,
+        }),
+        ...bindTimerHandlers(ROLLOUT_TIMERS, {
+          rollouts: () => rolloutServiceFor(services, bot.app.client, options.env ?? process.env),
         }),
       },
     });

@@ -6,6 +6,7 @@ import { deployHistory } from './history.ts';
 import { deployMaintenance } from './maintenance.ts';
 import { deployRestart } from './restart.ts';
 import { deployRollback } from './rollback.ts';
+import { deployRollout } from './rollout.ts';
 import { deployScale } from './scale.ts';
 import { deployStatus } from './status.ts';
 import { deployTraffic } from './traffic.ts';
@@ -25,6 +26,7 @@ export const deployCommand: SlashCommandSpec = {
     deployScale,
     deployMaintenance,
     deployTraffic,
+    deployRollout,
     deployAudit,
   ],
 };

@@ -253,6 +253,52 @@ export type CloudRunPlatformConfig = z.output<typeof cloudRunPlatformSchema>;
 export type AppServicePlatformConfig = z.output<typeof appServicePlatformSchema>;
 export type KubernetesPlatformConfig = z.output<typeof kubernetesPlatformSchema>;
 
+// ---------------------------------------------------------------- gradual roll-outs
+
+/** A condition on a measurement, Argo Rollouts style: `result > 0.05`, `result == unhealthy`. */
+export const ROLLOUT_CONDITION = /^\s*result(?:\[0\])?\s*(>=|<=|==|!=|>|<)\s*("?)([\w.+-]+)\2\s*$/;
+const rolloutCondition = z
+  .string()
+  .regex(ROLLOUT_CONDITION, 'write `result <op> <value>`, e.g. `result > 0.05` or `result != healthy`');
+
+/** One analysis metric of a roll-out step (Argo Rollouts' AnalysisTemplate metric, in short). */
+export const rolloutMetricSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    /** `health`: the service's health checks (result: healthy | degraded | unhealthy); `prometheus`: a PromQL instant query. */
+    provider: z.enum(['health', 'prometheus']),
+    /** PromQL (provider prometheus), sent to the URL of the service's first prometheus health check. */
+    query: z.string().min(1).optional(),
+    interval: durationSchema.default(60_000),
+    count: z.number().int().min(1).max(100).default(5),
+    failureCondition: rolloutCondition.optional(),
+    successCondition: rolloutCondition.optional(),
+    /** Failed measurements allowed; one more fails the step (and rolls back). */
+    failureLimit: z.number().int().min(0).default(0),
+  })
+  .refine((m) => m.provider !== 'prometheus' || m.query !== undefined, 'a prometheus metric needs a query')
+  .refine(
+    (m) => m.failureCondition !== undefined || m.successCondition !== undefined,
+    'give a failureCondition or a successCondition',
+  );
+export type RolloutMetricConfig = z.output<typeof rolloutMetricSchema>;
+
+export const rolloutSchema = z.strictObject({
+  /** Traffic percentages to the new revision, ascending, ending at 100. */
+  steps: z
+    .array(z.number().int().min(1).max(100))
+    .min(1)
+    .refine((s) => s.every((p, i) => i === 0 || p > (s[i - 1] ?? 0)) && s.at(-1) === 100, {
+      message: 'steps must ascend and end at 100 (e.g. [10, 50, 100])',
+    })
+    .default([10, 50, 100]),
+  /** How long each step holds before the next (longer when its analysis needs longer). */
+  interval: durationSchema.default(5 * 60_000),
+  /** Unset: the error rate against deploy.rollbackErrorRate for deploy.rollbackAfter (README). */
+  analysis: z.array(rolloutMetricSchema).optional(),
+});
+export type RolloutConfig = z.output<typeof rolloutSchema>;
+
 // ---------------------------------------------------------------- services
 
 export const serviceSchema = z.strictObject({
@@ -272,6 +318,8 @@ export const serviceSchema = z.strictObject({
   healthChecks: z.array(healthCheckSchema).default([]),
   /** Availability objective in percent (the Fleet runbook: 99.9 = 43.8 minutes of downtime a month). */
   slo: z.number().gt(0).lt(100).default(99.9),
+  /** Gradual roll-outs (/deploy rollout): steps, interval, analysis. */
+  rollout: rolloutSchema.prefault({}),
 });
 export type ServiceConfig = z.output<typeof serviceSchema>;
 

@@ -28,6 +28,7 @@ import type { JsonObject } from '../store/repositories/rows.ts';
 import type { DeployEvent } from './events.ts';
 import { deployTimelineEvent } from './incident-timeline.ts';
 import { type DeployRequest, planOperation, showsTarget } from './plan.ts';
+import { beginRollout } from './rollout.ts';
 
 /** How long a run's claim holds without renewal; a crashed runner's operation is resumed after it. */
 export const DEPLOY_LEASE_MS = 30_000;
@@ -124,11 +125,13 @@ export class DeployService {
     patch: OperationPatch,
     details: JsonObject = {},
     guard: { leaseOwner?: string } = {},
+    also?: (tx: Queryable, moved: Operation) => Promise<void>,
   ): Promise<Operation | null> {
     return this.#o.db.transaction(async (tx: Queryable) => {
       const repos = repositories(tx, this.#o.clock);
       const moved = await repos.operations.transition(op.id, from, to, patch, guard);
       if (!moved) return null;
+      await also?.(tx, moved);
       const at = this.#o.clock.now();
       await repos.audit.append({
         at,
@@ -177,7 +180,7 @@ export class DeployService {
       environment: service.environment,
       limit: 100,
     });
-    const params = await planOperation(service, platform, input.request, earlier);
+    const params = await planOperation(service, platform, input.request, earlier, this.#o.config.deploy);
     const expiresAt = addMilliseconds(this.#o.clock.now(), this.#o.config.deploy.confirmTimeout);
     try {
       return await this.#o.db.transaction(async (tx) => {
@@ -273,18 +276,33 @@ export class DeployService {
     }
     const owner = `${this.#worker}:${randomUUID().slice(0, 8)}`;
     const now = this.#o.clock.now();
-    const running = await this.#move(op, ['requested', 'approved'], 'running', 'started', user, {
-      confirmedBy: user,
-      startedAt: now,
-      leaseOwner: owner,
-      leaseUntil: addMilliseconds(now, DEPLOY_LEASE_MS),
-    });
+    // A roll-out has no runner: its durable timers drive it (src/deploy/rollout.ts), from this transaction on.
+    const rollout = op.kind === 'rollout';
+    const running = await this.#move(
+      op,
+      ['requested', 'approved'],
+      'running',
+      'started',
+      user,
+      {
+        confirmedBy: user,
+        startedAt: now,
+        ...(rollout ? {} : { leaseOwner: owner, leaseUntil: addMilliseconds(now, DEPLOY_LEASE_MS) }),
+      },
+      {},
+      {},
+      rollout ? (tx, moved) => beginRollout(tx, this.#o.clock, moved) : undefined,
+    );
     if (!running) {
       await lock?.release().catch(() => false);
       const current = (await this.get(id)) ?? op;
       return { kind: 'moved', operation: current };
     }
     await this.#tell(running, 'started');
+    if (rollout) {
+      await lock?.release().catch(() => false);
+      return { kind: 'done', operation: running };
+    }
     const run = this.#run(running, owner, lock, 'execute');
     return { kind: 'done', operation: running, run };
   }
@@ -516,6 +534,9 @@ export class DeployService {
         }[];
         return platform.setTraffic(targets);
       }
+      case 'rollout':
+        // Driven by durable timers (src/deploy/rollout.ts), never by a run of its own.
+        throw new PlatformError('unsupported', 'a roll-out is run by its timers');
     }
   }
 

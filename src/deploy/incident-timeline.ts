@@ -29,6 +29,8 @@ export function changeText(op: Operation): string {
           return `${str(target.revision)}=${str(target.percent)}%`;
         })
         .join(', ')}`;
+    case 'rollout':
+      return `gradual roll-out ${str(p.fromRevision)} → ${str(p.toRevision)} in steps ${(Array.isArray(p.steps) ? p.steps : []).join(' → ')} %`;
   }
 }
 
@@ -46,6 +48,8 @@ export function mitigationText(op: Pick<Operation, 'kind' | 'service' | 'params'
       return `turned maintenance ${p.toMaintenance ? 'on' : 'off'} for ${op.service}`;
     case 'traffic':
       return `shifted traffic of ${op.service}`;
+    case 'rollout':
+      return `rolled out ${op.service} ${str(p.toRevision)}`;
   }
 }
 

@@ -6,13 +6,15 @@ import type { ServiceConfig } from '../config/schema.ts';
 import type { Platform, PlatformStatus, Revision, TrafficTarget } from '../platform/platform.ts';
 import type { Operation, OperationKind } from '../store/repositories/operations.ts';
 import type { JsonObject } from '../store/repositories/rows.ts';
+import { planRollout } from './rollout-plan.ts';
 
 export type DeployRequest =
   | { kind: 'rollback'; toRevision?: string }
   | { kind: 'restart' }
   | { kind: 'scale'; replicas: number }
   | { kind: 'maintenance'; on: boolean }
-  | { kind: 'traffic'; targets: TrafficTarget[] };
+  | { kind: 'traffic'; targets: TrafficTarget[] }
+  | { kind: 'rollout'; toRevision: string; steps?: number[]; intervalMs?: number };
 
 /** A request that cannot be planned (no such revision, outside the bounds): said as is to the user. */
 export class PlanError extends Error {
@@ -31,6 +33,10 @@ export function badRevisions(operations: readonly Operation[]): Map<string, stri
       if (after) bad.set(after, `the outcome of a failed ${op.kind}`);
       const to = op.params.toRevision;
       if (op.kind === 'rollback' && typeof to === 'string') bad.set(to, 'the target of a failed rollback');
+      const rollout = op.result?.rollout as { state?: unknown } | undefined;
+      if (op.kind === 'rollout' && typeof to === 'string' && rollout?.state === 'rolled_back') {
+        bad.set(to, 'the target of a roll-out that rolled back');
+      }
     }
   }
   return bad;
@@ -70,6 +76,8 @@ export async function planOperation(
   platform: Platform,
   request: DeployRequest,
   earlier: readonly Operation[],
+  /** The default roll-out analysis (deploy.rollbackErrorRate, deploy.rollbackAfter). */
+  policy?: { rollbackErrorRate: number; rollbackAfter: number },
 ): Promise<JsonObject> {
   const status = await platform.status();
   const common: JsonObject = {
@@ -122,6 +130,8 @@ export async function planOperation(
       return { ...common, fromMaintenance: status.maintenance, toMaintenance: request.on };
     case 'traffic':
       return { ...common, fromTraffic: trafficJson(status.traffic), toTraffic: trafficJson(request.targets) };
+    case 'rollout':
+      return { ...common, ...(await planRollout(service, platform, request, status, policy)) };
   }
 }
 
@@ -150,7 +160,9 @@ export function showsTarget(
       return key(want) === key(have);
     }
     case 'restart':
-      // Nothing on the platform says a restart happened: it cannot be told from the state.
+    case 'rollout':
+      // Nothing on the platform says a restart happened: it cannot be told from the state. A
+      // roll-out is never resumed by the run sweep (its timers drive it).
       return undefined;
   }
 }

@@ -54,8 +54,32 @@ export interface SettleResult {
   waitedMs: number;
 }
 
+/** One step of a gradual roll-out: `percent` of traffic to `toRevision`, the rest to `fromRevision`. */
+export interface TrafficStep {
+  fromRevision: string;
+  toRevision: string;
+  percent: number;
+}
+
+/**
+ * Gradual traffic to a revision that is already deployed (Cloud Run's split between revisions, App
+ * Service's routing rule to the staging slot and a swap at 100 %). Each call is declarative: making it
+ * twice leaves the same traffic (a step re-run after a crash repeats nothing).
+ */
+export interface TrafficSteps {
+  /** Checks `revision` can take traffic; names the revision serving now (to go back to). */
+  prepare(
+    revision: string,
+  ): Promise<{ fromRevision: string; toRevision: string; toImage: string | undefined }>;
+  shift(step: TrafficStep): Promise<ChangeResult>;
+  /** All traffic back on `fromRevision`. */
+  revert(step: Omit<TrafficStep, 'percent'>): Promise<ChangeResult>;
+}
+
 export interface Platform {
   readonly kind: PlatformKind;
+  /** Gradual roll-outs; undefined where the platform has no traffic split (Kubernetes). */
+  readonly trafficSteps?: TrafficSteps;
   status(): Promise<PlatformStatus>;
   /** Recent revisions, newest first. */
   history(limit?: number): Promise<Revision[]>;

@@ -366,6 +366,34 @@ export class AppServiceApi {
     );
   }
 
+  /** A slot's default host name (`<app>-<slot>.azurewebsites.net`, or Azure's unique one). */
+  slotHostName(slot: string): Promise<string> {
+    const { resourceGroup: rg, app } = this.#config;
+    const ctx = this.#siteContext(slot, `read slot ${slot}`);
+    return this.#call(ctx, async (c) => {
+      const site = await c.webApps.getSlot(rg, app, slot, this.#request);
+      return site.defaultHostName ?? `${app}-${slot}.azurewebsites.net`;
+    });
+  }
+
+  /**
+   * Testing in production (`az webapp traffic-routing set --distribution <slot>=<percent>`): PATCH
+   * production's config/web with siteConfig.experiments.rampUpRules; 0 % clears the rule.
+   */
+  async routeToSlot(slot: string, percent: number): Promise<void> {
+    const { resourceGroup: rg, app } = this.#config;
+    const host = percent > 0 ? await this.slotHostName(slot) : undefined;
+    const ctx: CallContext = {
+      action: `route ${percent}% of traffic to slot ${slot}`,
+      permission: 'Microsoft.Web/sites/config/write',
+      resource: { kind: 'app' },
+    };
+    const rampUpRules = host ? [{ name: slot, actionHostName: host, reroutePercentage: percent }] : [];
+    await this.#call(ctx, (c) =>
+      c.webApps.updateConfiguration(rg, app, { experiments: { rampUpRules } }, this.#request),
+    );
+  }
+
   /** Records a deployment in the app's history (PUT sites/{app}/deployments/{id}), as CI systems do. */
   async recordDeployment(id: string, deployment: Deployment): Promise<void> {
     const { resourceGroup: rg, app } = this.#config;

@@ -4,7 +4,14 @@ import { isBefore } from 'date-fns/isBefore';
 import { type Clock, systemClock } from '../../clock.ts';
 import type { AppServicePlatformConfig, ServiceConfig } from '../../config/schema.ts';
 import { PlatformError } from '../errors.ts';
-import type { ChangeResult, Platform, PlatformStatus, Revision, SettleResult } from '../platform.ts';
+import type {
+  ChangeResult,
+  Platform,
+  PlatformStatus,
+  Revision,
+  SettleResult,
+  TrafficSteps,
+} from '../platform.ts';
 import { AppServiceApi, type AppServiceApiOptions } from './api.ts';
 import { checkEndpoint } from './client.ts';
 import {
@@ -80,6 +87,70 @@ class AppServicePlatform implements Platform {
   async close(): Promise<void> {
     this.#api.close();
   }
+
+  /**
+   * Gradual roll-outs to what is staged in the slot: production routes a share of its traffic to the
+   * slot (rampUpRules), and at 100 % the rule is cleared and the slot swapped into production.
+   */
+  readonly trafficSteps: TrafficSteps = {
+    prepare: async (revision) => {
+      const slot = this.#config.slot;
+      if (!slot) {
+        throw new PlatformError(
+          'unsupported',
+          `${this.#service.name} has no deployment slot (platform.slot): App Service shifts traffic between slots`,
+        );
+      }
+      const [prod, staged] = await Promise.all([this.#api.deployments(), this.#api.deployments(slot)]);
+      const newest = staged[0];
+      if (!newest || newest.id !== revision) {
+        throw new PlatformError(
+          'invalid',
+          `slot ${slot} does not hold deployment "${revision}" (its newest is ${newest?.id ?? 'none'}): stage it there first`,
+        );
+      }
+      const from = prod[0]?.id;
+      if (!from) throw new PlatformError('invalid', 'production has no deployment to go back to');
+      return { fromRevision: from, toRevision: revision, toImage: newest.image };
+    },
+    shift: async ({ fromRevision, toRevision, percent }) => {
+      const slot = this.#config.slot ?? '';
+      if (percent < 100) {
+        await this.#api.routeToSlot(slot, percent);
+        return this.#changed({
+          action: 'traffic',
+          from: fromRevision,
+          to: `${toRevision} ${percent}%`,
+          changed: true,
+          summary: `routed ${percent}% of ${this.#service.name}'s traffic to slot ${slot} (${toRevision})`,
+        });
+      }
+      // Already swapped (a step re-run after a crash): production serves it.
+      const prod = await this.#api.deployments();
+      if (prod[0]?.id !== toRevision) {
+        await this.#api.routeToSlot(slot, 0);
+        await this.#api.swapIntoProduction(slot);
+      }
+      return this.#changed({
+        action: 'traffic',
+        from: fromRevision,
+        to: toRevision,
+        changed: true,
+        summary: `swapped slot ${slot} (${toRevision}) into production`,
+      });
+    },
+    revert: async ({ fromRevision }) => {
+      const slot = this.#config.slot ?? '';
+      await this.#api.routeToSlot(slot, 0);
+      return this.#changed({
+        action: 'traffic',
+        from: 'slot routing',
+        to: fromRevision,
+        changed: true,
+        summary: `all of ${this.#service.name}'s traffic back on production (${fromRevision})`,
+      });
+    },
+  };
 
   #changed(result: ChangeResult): ChangeResult {
     this.#options.logger?.info(

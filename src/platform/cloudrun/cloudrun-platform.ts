@@ -9,8 +9,10 @@ import type {
   PlatformStatus,
   Revision,
   SettleResult,
+  TrafficSteps,
   TrafficTarget,
 } from '../platform.ts';
+import { splitTrafficSteps } from '../traffic-steps.ts';
 import { type CloudRunAuthClient, type CloudRunClients, createCloudRunClients } from './clients.ts';
 import {
   type CallContext,
@@ -165,6 +167,8 @@ function assess(service: ServiceView, revisions: Map<string, RevisionView>): Ass
 
 class CloudRunPlatform implements Platform {
   readonly kind = 'cloudrun' as const;
+  /** Gradual roll-outs over the traffic split between revisions. */
+  readonly trafficSteps: TrafficSteps = splitTrafficSteps(this);
   readonly #config: ServiceConfig;
   readonly #coordinates: Coordinates;
   readonly #target: string;

@@ -6,6 +6,7 @@ import type { Operation } from '../../store/repositories/operations.ts';
 import { refreshIncidentInSlack } from '../incidents/incident-slack.ts';
 import { escapeMrkdwn } from '../kit/escape.ts';
 import { cardMessage, changeLine, finalLine } from './blocks/card.ts';
+import { rolloutCardMessage } from './rollout-card.ts';
 
 const FINAL: readonly DeployEvent[] = ['succeeded', 'failed', 'interrupted'];
 
@@ -54,7 +55,14 @@ export class SlackDeployNotifier implements DeployNotifier {
       // Not awaited: the limiter spaces a message's updates (1 s apart) and coalesces them (latest
       // wins), and the operation must not wait for that; stopping waits for queued updates.
       void slackRate
-        .updateMessage(this.#client, { channel, ts }, () => ({ channel, ts, ...cardMessage(op) }))
+        .updateMessage(this.#client, { channel, ts }, async () => ({
+          channel,
+          ts,
+          // A roll-out's card shows its progress (src/slack/deploy/rollout-card.ts).
+          ...(op.kind === 'rollout'
+            ? rolloutCardMessage(op, await this.#services.repos.rollouts.get(op.id))
+            : cardMessage(op)),
+        }))
         .catch((error: unknown) =>
           logger.warn({ err: error, operation: op.id }, 'could not update the deploy card'),
         );

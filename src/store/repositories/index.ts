@@ -10,6 +10,7 @@ import { IncidentRepository } from './incidents.ts';
 import { OperationRepository } from './operations.ts';
 import { PagerDutyEventRepository } from './pagerduty.ts';
 import { ProcessedRequestRepository } from './processed-requests.ts';
+import { RolloutRepository } from './rollouts.ts';
 import { StatsRepository } from './stats.ts';
 import { TimelineRepository } from './timeline.ts';
 import { TimerRepository } from './timers.ts';
@@ -30,6 +31,8 @@ export interface Repositories {
   pagerduty: PagerDutyEventRepository;
   /** Reads for incident and deploy statistics (src/stats/). */
   stats: StatsRepository;
+  /** Gradual roll-outs (src/deploy/rollout.ts). */
+  rollouts: RolloutRepository;
 }
 
 export function repositories(q: Queryable, clock: Clock = systemClock): Repositories {
@@ -45,6 +48,7 @@ export function repositories(q: Queryable, clock: Clock = systemClock): Reposito
     timers: new TimerRepository(q, clock),
     pagerduty: new PagerDutyEventRepository(q, clock),
     stats: new StatsRepository(q),
+    rollouts: new RolloutRepository(q, clock),
   };
 }
 

@@ -18,7 +18,7 @@ import {
   parseRow,
 } from './rows.ts';
 
-export const OPERATION_KINDS = ['rollback', 'restart', 'scale', 'maintenance', 'traffic'] as const;
+export const OPERATION_KINDS = ['rollback', 'restart', 'scale', 'maintenance', 'traffic', 'rollout'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 export const OPERATION_STATES = [
@@ -378,10 +378,13 @@ export class OperationRepository {
     return rows.map(toOperation);
   }
 
-  /** Running or verifying operations whose lease ran out at `now` (their runner is gone). */
+  /**
+   * Running or verifying operations whose lease ran out at `now` (their runner is gone). Roll-outs
+   * are not: durable timers drive them (src/deploy/rollout.ts), with no runner to lose.
+   */
   async listOrphaned(now: Date, limit = 50): Promise<Operation[]> {
     const { rows } = await this.#q.query(
-      `SELECT * FROM operations WHERE state IN ('running', 'verifying')
+      `SELECT * FROM operations WHERE state IN ('running', 'verifying') AND kind <> 'rollout'
          AND (lease_until IS NULL OR lease_until <= $1) ORDER BY created_at, id LIMIT $2`,
       [now, clampLimit(limit, 50)],
     );

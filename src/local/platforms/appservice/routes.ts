@@ -81,7 +81,24 @@ export function actionFor(method: string, segments: string[]): string {
 // ---------------------------------------------------------------- bodies
 
 const appSettingsBody = z.object({ properties: z.record(z.string(), z.string()) });
-const webConfigBody = z.object({ properties: z.object({ linuxFxVersion: z.string().optional() }).loose() });
+const rampUpRuleBody = z
+  .object({
+    name: z.string().nullish(),
+    actionHostName: z.string().min(1),
+    reroutePercentage: z.number().min(0).max(100),
+  })
+  .loose();
+const webConfigBody = z.object({
+  properties: z
+    .object({
+      linuxFxVersion: z.string().optional(),
+      experiments: z
+        .object({ rampUpRules: z.array(rampUpRuleBody).nullish() })
+        .loose()
+        .nullish(),
+    })
+    .loose(),
+});
 const slotSwapBody = z.object({ targetSlot: z.string().min(1), preserveVnet: z.boolean().optional() });
 const slotConfigNamesBody = z.object({
   properties: z
@@ -196,6 +213,31 @@ function siteRoute(ctx: RouteContext, req: FakeRequest, slot: SlotState, tail: s
     case 'PATCH config/web': {
       const parsed = parseBody(webConfigBody, req.body);
       if ('error' in parsed) return parsed.error;
+      const rules = parsed.value.properties.experiments?.rampUpRules;
+      if (rules) {
+        // Routing goes from production to another slot of the same app, by its host name.
+        const hosts = new Map(
+          [...model.slots.keys()]
+            .filter((name) => name !== slot.slot)
+            .map((name) => [`${c.app}-${name}.azurewebsites.net`.toLowerCase(), name]),
+        );
+        for (const rule of rules) {
+          if (!hosts.has(rule.actionHostName.toLowerCase())) {
+            return fail(
+              400,
+              'BadRequest',
+              `RampUpRule actionHostName '${rule.actionHostName}' is not a slot of site '${c.app}'.`,
+            );
+          }
+        }
+        const total = rules.reduce((sum, r) => sum + r.reroutePercentage, 0);
+        if (total > 100) return fail(400, 'BadRequest', 'The sum of reroutePercentage exceeds 100.');
+        slot.rampUpRules = rules.map((r) => ({
+          name: r.name ?? undefined,
+          actionHostName: r.actionHostName,
+          reroutePercentage: r.reroutePercentage,
+        }));
+      }
       const next = parsed.value.properties.linuxFxVersion;
       if (next !== undefined && next !== slot.linuxFxVersion) {
         slot.linuxFxVersion = next;

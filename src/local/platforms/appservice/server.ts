@@ -64,6 +64,8 @@ export interface SlotView {
   /** Newest first. */
   deployments: DeploymentRecord[];
   restarts: number;
+  /** siteConfig.experiments.rampUpRules (production routes a share of its traffic to a slot). */
+  rampUpRules: { name: string | undefined; actionHostName: string; reroutePercentage: number }[];
 }
 
 export interface AppServiceFake {
@@ -284,6 +286,7 @@ export async function startAppServiceFake(options: AppServiceFakeOptions = {}): 
         appSettings: { ...s.appSettings },
         deployments: s.deployments.map((d) => ({ ...d })),
         restarts: s.restarts,
+        rampUpRules: s.rampUpRules.map((r) => ({ ...r })),
       };
     },
     capacity: () => model.plan.capacity,

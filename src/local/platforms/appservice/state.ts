@@ -46,6 +46,18 @@ export interface SlotState {
   restarts: number;
   /** The last successful swap this slot took part in (the site's `slotSwapStatus`). */
   swapStatus: SwapStatus | undefined;
+  /**
+   * Testing in production (siteConfig.experiments.rampUpRules): on production, the share of its
+   * traffic each rule sends to another slot's host name (`<app>-<slot>.azurewebsites.net`).
+   */
+  rampUpRules: RampUpRule[];
+}
+
+/** ARM's RampUpRule, the fields a static split uses. */
+export interface RampUpRule {
+  name: string | undefined;
+  actionHostName: string;
+  reroutePercentage: number;
 }
 
 /** ARM's SlotSwapStatus: "the status of the last successful slot swap operation". */
@@ -124,6 +136,7 @@ export class AppServiceModel {
         warmUntil: this.now(),
         restarts: 0,
         swapStatus: undefined,
+        rampUpRules: [],
       });
     }
   }

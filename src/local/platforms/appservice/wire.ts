@@ -50,6 +50,18 @@ export function siteConfigJson(model: AppServiceModel, slot: SlotState): Record<
     minTlsVersion: '1.2',
     ftpsState: 'FtpsOnly',
     healthCheckPath: '/health',
+    experiments: {
+      rampUpRules: slot.rampUpRules.map((r) => ({
+        name: r.name ?? null,
+        actionHostName: r.actionHostName,
+        reroutePercentage: r.reroutePercentage,
+        changeStep: null,
+        changeIntervalInMinutes: null,
+        minReroutePercentage: null,
+        maxReroutePercentage: null,
+        changeDecisionCallbackUrl: null,
+      })),
+    },
   };
 }
 

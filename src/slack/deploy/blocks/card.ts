@@ -26,7 +26,9 @@ export function declareValue(op: Operation, failedChecks: readonly string[]): st
   const what =
     op.kind === 'rollback' && typeof op.params.toRevision === 'string'
       ? `rollback to ${op.params.toRevision}`
-      : op.kind;
+      : op.kind === 'rollout' && typeof op.params.toRevision === 'string'
+        ? `roll-out of ${op.params.toRevision}`
+        : op.kind;
   const value: DeclareFromDeploy = { s: op.service, e: op.environment, w: what, c: [] };
   for (const check of failedChecks) {
     const next = JSON.stringify({ ...value, c: [...value.c, check.slice(0, 300)] });
@@ -77,6 +79,8 @@ export function changeLine(op: Operation): string {
       return `maintenance ${p.fromMaintenance ? 'on' : 'off'} → ${p.toMaintenance ? 'on' : 'off'}`;
     case 'traffic':
       return `traffic ${escapeMrkdwn(traffic(p.fromTraffic))} → ${escapeMrkdwn(traffic(p.toTraffic))}`;
+    case 'rollout':
+      return `traffic \`${e(p.fromRevision)}\` → \`${e(p.toRevision)}\` (\`${e(p.toImage)}\`) in steps ${escapeMrkdwn((Array.isArray(p.steps) ? p.steps : []).join(' → '))} %, ${e(p.intervalText)} apart`;
   }
 }
 
@@ -86,6 +90,7 @@ const VERB: Record<Operation['kind'], string> = {
   scale: 'scale',
   maintenance: 'switch maintenance for',
   traffic: 'shift traffic of',
+  rollout: 'roll out',
 };
 
 function seconds(op: Operation): string {
@@ -109,12 +114,17 @@ export function finalLine(op: Operation): string {
         return `maintenance turned ${p.toMaintenance ? 'on' : 'off'}`;
       case 'traffic':
         return `traffic set to ${escapeMrkdwn(traffic(p.toTraffic))}`;
+      case 'rollout':
+        return `rolled out \`${e(p.toRevision)}\` to 100 %`;
     }
   })();
   switch (op.state) {
     case 'succeeded':
       return `${name} ${what}${seconds(op)}; verified healthy`;
     case 'failed':
+      if (op.kind === 'rollout') {
+        return `${name}: the roll-out of \`${e(p.toRevision)}\` ended${seconds(op)}: ${escapeMrkdwn(op.error ?? 'unknown error')}`;
+      }
       return `${name}: could not ${VERB[op.kind]} it${seconds(op)}: ${escapeMrkdwn(op.error ?? 'unknown error')}`;
     case 'cancelled':
       return `${name}: cancelled by <@${op.requestedBy}>; nothing was changed`;

@@ -1,0 +1,731 @@
+/**
+ * Gradual roll-outs (`/deploy rollout`): an operation of kind 'rollout' goes through the usual
+ * request → confirm card; once confirmed it is a state machine in Postgres (rollout_runs), driven by
+ * durable timers with subject `operation:<id>`:
+ *   - `deploy.rollout-step` (one per roll-out, re-scheduled): moves traffic to the next step. The
+ *     step index moves by compare-and-set (k-1 → k) before the platform call, and `step_applied`
+ *     records that the platform took it, so a restart or a second replica neither repeats nor skips
+ *     a step (a re-run after a crash re-applies the same declarative split, nothing more).
+ *   - `deploy.rollout-measure` (one per metric): one measurement, then the next one scheduled.
+ * A failed analysis moves all traffic back to the previous revision by itself; an unreadable metric
+ * pauses (state inconclusive) and asks a human. At the last step (100 %) the roll-out succeeds.
+ * Knows nothing about Slack: RolloutNotifier says what happened.
+ */
+import { addMilliseconds } from 'date-fns/addMilliseconds';
+import { differenceInMilliseconds } from 'date-fns/differenceInMilliseconds';
+import { z } from 'zod';
+import type { Clock } from '../clock.ts';
+import type { RunbookConfig, ServiceConfig } from '../config/schema.ts';
+import type { HealthService } from '../health/service.ts';
+import type { Logger } from '../logger.ts';
+import type { Platform } from '../platform/platform.ts';
+import type { Db, Queryable } from '../store/db.ts';
+import type { AuditOutcome } from '../store/repositories/audit.ts';
+import { repositories } from '../store/repositories/index.ts';
+import type { Operation } from '../store/repositories/operations.ts';
+import type { Measurement, RolloutPatch, RolloutRun, RolloutState } from '../store/repositories/rollouts.ts';
+import type { JsonObject } from '../store/repositories/rows.ts';
+import { TimerRepository } from '../store/repositories/timers.ts';
+import type { DueTimer, TimerHandler } from '../timers/timers.ts';
+import { formatValue, measure } from './analysis.ts';
+import { deployTimelineEvent } from './incident-timeline.ts';
+import type { PlannedMetric, RolloutPlan } from './rollout-plan.ts';
+
+export const ROLLOUT_STEP_TIMER = 'deploy.rollout-step';
+export const ROLLOUT_MEASURE_TIMER = 'deploy.rollout-measure';
+export const rolloutSubject = (operationId: string): string => `operation:${operationId}`;
+const stepTimerId = (id: string) => `rollout-step:${id}`;
+const measureTimerId = (id: string, metric: number) => `rollout-measure:${id}:${metric}`;
+/** A roll-out that rolled back or was aborted finishes inline; this timer finishes it after a crash. */
+const FINISH_SAFETY_MS = 30_000;
+/** Compare-and-set attempts of a timer handler before it gives up (and its timer is tried again later). */
+const CAS_ATTEMPTS = 5;
+
+export type RolloutEvent =
+  | 'step'
+  | 'measured'
+  | 'paused'
+  | 'resumed'
+  | 'inconclusive'
+  | 'rolled_back'
+  | 'aborted'
+  | 'promoted'
+  | 'succeeded';
+
+/** What the roll-out must say (implemented in src/slack/deploy/rollout-notifier.ts). */
+export interface RolloutNotifier {
+  /** The roll-out moved: the card in place, a line in the #deployments thread where it matters. */
+  progressed(op: Operation, run: RolloutRun, event: RolloutEvent): Promise<void>;
+  /** The operation finished (succeeded or failed): the card's last word and #deployments. */
+  finished(op: Operation, event: 'succeeded' | 'failed'): Promise<void>;
+}
+
+export interface RolloutDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  config: RunbookConfig;
+  health: HealthService;
+  env: NodeJS.ProcessEnv;
+  platformFor(service: ServiceConfig): Promise<Platform>;
+  notifier: RolloutNotifier;
+}
+
+const metricSchema = z.object({
+  name: z.string(),
+  provider: z.enum(['health', 'prometheus']),
+  query: z.string().optional(),
+  intervalMs: z.number(),
+  count: z.number(),
+  failureCondition: z.string().optional(),
+  successCondition: z.string().optional(),
+  failureLimit: z.number(),
+});
+const planSchema = z.object({
+  fromRevision: z.string(),
+  toRevision: z.string(),
+  toImage: z.string().nullable(),
+  steps: z.array(z.number()).min(1),
+  intervalMs: z.number(),
+  intervalText: z.string(),
+  holdMs: z.number(),
+  analysis: z.array(metricSchema),
+});
+
+/** The roll-out's plan from the operation's params (fixed when it was asked for). */
+export function rolloutPlan(op: Operation): RolloutPlan {
+  const parsed = planSchema.parse(op.params);
+  return {
+    ...parsed,
+    analysis: parsed.analysis.map((m) => {
+      const metric: PlannedMetric = {
+        name: m.name,
+        provider: m.provider,
+        intervalMs: m.intervalMs,
+        count: m.count,
+        failureLimit: m.failureLimit,
+      };
+      if (m.query !== undefined) metric.query = m.query;
+      if (m.failureCondition !== undefined) metric.failureCondition = m.failureCondition;
+      if (m.successCondition !== undefined) metric.successCondition = m.successCondition;
+      return metric;
+    }),
+  };
+}
+
+/**
+ * Called in the transaction that confirms the operation (running): the run is recorded and the first
+ * step is due at once.
+ */
+export async function beginRollout(tx: Queryable, clock: Clock, op: Operation): Promise<void> {
+  await repositories(tx, clock).rollouts.create(op.id, op.params);
+  await new TimerRepository(tx, clock).schedule({
+    id: stepTimerId(op.id),
+    kind: ROLLOUT_STEP_TIMER,
+    subject: rolloutSubject(op.id),
+    payload: { operation: op.id, step: 0 },
+    dueAt: clock.now(),
+  });
+}
+
+/** The measurements of one metric in the current step and round. */
+export function currentMeasurements(run: RolloutRun, metric: string): Measurement[] {
+  return run.measurements.filter(
+    (m) => m.step === run.stepIndex && m.round === run.analysisRound && m.metric === metric,
+  );
+}
+
+const stepPayload = z.object({ operation: z.string(), step: z.number().int().min(0) });
+const measurePayload = z.object({
+  operation: z.string(),
+  step: z.number().int().min(0),
+  round: z.number().int().min(0),
+  metric: z.number().int().min(0),
+  n: z.number().int().min(1),
+});
+
+export type ControlOutcome =
+  | { kind: 'done'; operation: Operation; run: RolloutRun }
+  | { kind: 'not_found' }
+  | { kind: 'not_allowed'; operation: Operation }
+  | { kind: 'moved'; operation: Operation; run: RolloutRun | null };
+
+const FINAL_RUN: readonly RolloutState[] = ['rolled_back', 'succeeded', 'aborted'];
+
+export class RolloutService {
+  readonly #d: RolloutDeps;
+
+  constructor(deps: RolloutDeps) {
+    this.#d = deps;
+  }
+
+  get #repos() {
+    return repositories(this.#d.db, this.#d.clock);
+  }
+
+  #service(op: Operation): ServiceConfig | undefined {
+    return this.#d.config.services.find((s) => s.name === op.service && s.environment === op.environment);
+  }
+
+  /** The requester, or an approver of the operation's environment (`approvals.<env>.fromGroups`). */
+  mayControl(op: Operation, user: string): boolean {
+    if (op.requestedBy === user) return true;
+    const rule = this.#d.config.approvals[op.environment];
+    const groups = rule?.fromGroups ?? [];
+    const emergency = this.#d.config.deploy.emergencyApproverGroup;
+    return [...groups, emergency].some((g) => (this.#d.config.approvers[g] ?? []).includes(user));
+  }
+
+  async get(id: string): Promise<{ operation: Operation; run: RolloutRun | null } | null> {
+    const operation = await this.#repos.operations.get(id);
+    if (!operation) return null;
+    return { operation, run: await this.#repos.rollouts.get(id) };
+  }
+
+  /** One run change (compare-and-set) with its audit row and the timers it needs, in one transaction. */
+  async #change(
+    op: Operation,
+    run: RolloutRun,
+    patch: RolloutPatch,
+    audit: { outcome: AuditOutcome; actor: string; details?: JsonObject } | null,
+    timers: (t: TimerRepository, moved: RolloutRun) => Promise<void> = async () => {},
+  ): Promise<RolloutRun | null> {
+    return this.#d.db.transaction(async (tx) => {
+      const repos = repositories(tx, this.#d.clock);
+      const moved = await repos.rollouts.update(run, patch);
+      if (!moved) return null;
+      if (audit) {
+        await repos.audit.append({
+          at: this.#d.clock.now(),
+          actor: audit.actor,
+          action: 'deploy.rollout',
+          outcome: audit.outcome,
+          service: op.service,
+          environment: op.environment,
+          incidentNumber: op.incidentNumber,
+          operationId: op.id,
+          details: {
+            state: moved.state,
+            step: moved.stepIndex,
+            reason: moved.reason,
+            ...(audit.details ?? {}),
+          },
+        });
+      }
+      await timers(new TimerRepository(tx, this.#d.clock), moved);
+      return moved;
+    });
+  }
+
+  async #tell(op: Operation, run: RolloutRun, event: RolloutEvent): Promise<void> {
+    try {
+      await this.#d.notifier.progressed(op, run, event);
+    } catch (error) {
+      this.#d.logger.warn({ err: error, operation: op.id, event }, 'could not tell about a roll-out');
+    }
+  }
+
+  /** The operation's last transition (running → succeeded | failed) with its audit and timeline rows. */
+  async #finishOperation(
+    op: Operation,
+    state: 'succeeded' | 'failed',
+    error: string | null,
+    result: JsonObject,
+  ): Promise<Operation | null> {
+    const finished = await this.#d.db.transaction(async (tx) => {
+      const repos = repositories(tx, this.#d.clock);
+      const now = this.#d.clock.now();
+      const moved = await repos.operations.transition(op.id, ['running', 'verifying'], state, {
+        result: { ...(op.result ?? {}), ...result },
+        finishedAt: now,
+        leaseUntil: null,
+        ...(error !== null ? { error } : {}),
+      });
+      if (!moved) return null;
+      await repos.audit.append({
+        at: now,
+        actor: 'bot',
+        action: 'deploy.rollout',
+        outcome: state,
+        service: op.service,
+        environment: op.environment,
+        incidentNumber: op.incidentNumber,
+        operationId: op.id,
+        details: {
+          from: op.state,
+          to: state,
+          requestedBy: moved.requestedBy,
+          confirmedBy: moved.confirmedBy,
+          params: moved.params,
+          durationMs: moved.startedAt ? differenceInMilliseconds(now, moved.startedAt) : null,
+          ...(error ? { error } : {}),
+        },
+      });
+      const onTimeline = deployTimelineEvent(moved, state, 'bot', now);
+      if (onTimeline) await repos.timeline.add(onTimeline);
+      await repos.timers.cancelSubject(rolloutSubject(op.id));
+      return moved;
+    });
+    if (finished) {
+      try {
+        await this.#d.notifier.finished(finished, state);
+      } catch (err) {
+        this.#d.logger.warn({ err, operation: op.id }, 'could not tell about a finished roll-out');
+      }
+    }
+    return finished;
+  }
+
+  #stepsOf(op: Operation) {
+    const service = this.#service(op);
+    if (!service) throw new Error(`${op.service} (${op.environment}) is no longer configured`);
+    return { service, plan: rolloutPlan(op) };
+  }
+
+  async #platformSteps(service: ServiceConfig) {
+    const platform = await this.#d.platformFor(service);
+    if (!platform.trafficSteps) throw new Error(`${service.name}: the platform has no traffic split`);
+    return platform.trafficSteps;
+  }
+
+  // ------------------------------------------------------------------ timers
+
+  /** `deploy.rollout-step`: traffic to step `step` (or, for a run that ended, the operation finished). */
+  async onStepTimer(timer: DueTimer): Promise<void> {
+    const payload = stepPayload.safeParse(timer.payload);
+    if (!payload.success) {
+      this.#d.logger.error({ timer: timer.id }, 'roll-out step timer with a bad payload: dropped');
+      return;
+    }
+    // A measurement landing at the same moment changes the run's version: decide again on the new one.
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      if ((await this.#stepOnce(payload.data)) !== 'conflict') return;
+    }
+    throw new Error(`roll-out ${payload.data.operation} kept changing; the step is tried again later`);
+  }
+
+  async #stepOnce(payload: z.output<typeof stepPayload>): Promise<'done' | 'conflict'> {
+    const found = await this.get(payload.operation);
+    if (!found?.run || found.operation.state !== 'running') return 'done';
+    const { operation: op } = found;
+    let run = found.run;
+    if (run.state === 'rolled_back' || run.state === 'aborted') {
+      await this.#revertAndFinish(op, run);
+      return 'done';
+    }
+    const { service, plan } = this.#stepsOf(op);
+    if (run.state === 'succeeded') {
+      // At 100 % already; the replica that got there stopped before the operation was finished.
+      await this.#finishSucceeded(op, plan, 'traffic already at 100 %');
+      return 'done';
+    }
+    if (run.state !== 'running') return 'done';
+    const k = payload.step;
+    const now = this.#d.clock.now();
+    if (run.stepIndex === k - 1) {
+      if (k > 0) {
+        const pending = plan.analysis.filter((m) => currentMeasurements(run, m.name).length < m.count);
+        if (pending.length > 0) {
+          // The analysis of the current step is not done yet: the next step waits for it.
+          const waitMs = Math.min(...pending.map((m) => m.intervalMs));
+          await this.#d.db.transaction((tx) =>
+            new TimerRepository(tx, this.#d.clock).schedule({
+              id: stepTimerId(op.id),
+              kind: ROLLOUT_STEP_TIMER,
+              subject: rolloutSubject(op.id),
+              payload: { operation: op.id, step: k },
+              dueAt: addMilliseconds(now, waitMs),
+            }),
+          );
+          return 'done';
+        }
+      }
+      const moved = await this.#change(
+        op,
+        run,
+        { stepIndex: k, stepApplied: false, stepStartedAt: now, analysisRound: 0, nextStepAt: null },
+        { outcome: 'step', actor: 'bot', details: { percent: plan.steps[k] ?? null } },
+      );
+      if (!moved) return 'conflict';
+      run = moved;
+    } else if (!(run.stepIndex === k && !run.stepApplied)) {
+      return 'done'; // Done already (a stale or repeated timer).
+    }
+    await this.#apply(op, run, service, plan);
+    return 'done';
+  }
+
+  /** Shifts the platform to the run's current step; then the analysis and the next step are scheduled. */
+  async #apply(op: Operation, run: RolloutRun, service: ServiceConfig, plan: RolloutPlan): Promise<void> {
+    const k = run.stepIndex;
+    const percent = plan.steps[k] ?? 100;
+    const last = k >= plan.steps.length - 1;
+    let summary: string;
+    try {
+      const steps = await this.#platformSteps(service);
+      const change = await steps.shift({
+        fromRevision: plan.fromRevision,
+        toRevision: plan.toRevision,
+        percent,
+      });
+      summary = change.summary;
+    } catch (error) {
+      const why = `could not shift ${percent} % of traffic to ${plan.toRevision}: ${error instanceof Error ? error.message : String(error)}`;
+      const paused = await this.#change(
+        op,
+        run,
+        { state: 'paused', reason: why },
+        { outcome: 'paused', actor: 'bot' },
+      );
+      if (paused) await this.#tell(op, paused, 'paused');
+      return;
+    }
+    const now = this.#d.clock.now();
+    if (last) {
+      const done = await this.#change(
+        op,
+        run,
+        { stepApplied: true, state: 'succeeded', nextStepAt: null },
+        { outcome: 'succeeded', actor: 'bot', details: { percent, platformAnswer: summary } },
+        (timers) => this.#finishSafety(timers, op.id, k),
+      );
+      if (!done) return;
+      await this.#tell(op, done, 'succeeded');
+      await this.#finishSucceeded(op, plan, summary);
+      return;
+    }
+    const nextAt = addMilliseconds(now, plan.holdMs);
+    const applied = await this.#change(
+      op,
+      run,
+      { stepApplied: true, nextStepAt: nextAt },
+      null,
+      async (timers, moved) => {
+        await this.#scheduleAnalysis(timers, op.id, moved, plan, now);
+        await timers.schedule({
+          id: stepTimerId(op.id),
+          kind: ROLLOUT_STEP_TIMER,
+          subject: rolloutSubject(op.id),
+          payload: { operation: op.id, step: k + 1 },
+          dueAt: nextAt,
+        });
+      },
+    );
+    if (applied) await this.#tell(op, applied, 'step');
+  }
+
+  async #scheduleAnalysis(
+    timers: TimerRepository,
+    id: string,
+    run: RolloutRun,
+    plan: RolloutPlan,
+    from: Date,
+  ): Promise<void> {
+    for (const [index, metric] of plan.analysis.entries()) {
+      await timers.schedule({
+        id: measureTimerId(id, index),
+        kind: ROLLOUT_MEASURE_TIMER,
+        subject: rolloutSubject(id),
+        payload: { operation: id, step: run.stepIndex, round: run.analysisRound, metric: index, n: 1 },
+        dueAt: addMilliseconds(from, metric.intervalMs),
+      });
+    }
+  }
+
+  /** `deploy.rollout-measure`: one measurement of one metric, judged; the next one scheduled. */
+  async onMeasureTimer(timer: DueTimer): Promise<void> {
+    const payload = measurePayload.safeParse(timer.payload);
+    if (!payload.success) {
+      this.#d.logger.error({ timer: timer.id }, 'roll-out measure timer with a bad payload: dropped');
+      return;
+    }
+    const { step, round, n } = payload.data;
+    const first = await this.get(payload.data.operation);
+    if (!first?.run || first.operation.state !== 'running') return;
+    const { service, plan } = this.#stepsOf(first.operation);
+    const metric = plan.analysis[payload.data.metric];
+    if (!metric) return;
+    const stale = (run: RolloutRun) =>
+      run.state !== 'running' ||
+      run.stepIndex !== step ||
+      run.analysisRound !== round ||
+      !run.stepApplied ||
+      currentMeasurements(run, metric.name).some((m) => m.n === n);
+    if (stale(first.run)) return;
+    const measured = await measure(metric, service, { health: this.#d.health, env: this.#d.env });
+    const now = this.#d.clock.now();
+    const measurement: Measurement = {
+      step,
+      round,
+      metric: metric.name,
+      n,
+      at: now.toISOString(),
+      ...measured,
+    };
+    // Other metrics land at the same moment: record this one on the run as it is now.
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const found = attempt === 0 ? first : await this.get(payload.data.operation);
+      if (!found?.run || found.operation.state !== 'running' || stale(found.run)) return;
+      const recorded = await this.#record(
+        found.operation,
+        found.run,
+        plan,
+        metric,
+        measurement,
+        payload.data,
+      );
+      if (recorded) return;
+    }
+    throw new Error(`roll-out ${payload.data.operation} kept changing; the measurement is tried again later`);
+  }
+
+  /** Records one measurement and what follows from it; false when the run changed meanwhile. */
+  async #record(
+    op: Operation,
+    run: RolloutRun,
+    plan: RolloutPlan,
+    metric: PlannedMetric,
+    measurement: Measurement,
+    payload: z.output<typeof measurePayload>,
+  ): Promise<boolean> {
+    const { step, n } = payload;
+    const now = this.#d.clock.now();
+    const failures =
+      currentMeasurements(run, metric.name).filter((m) => m.phase === 'failed').length +
+      (measurement.phase === 'failed' ? 1 : 0);
+    const percent = plan.steps[step] ?? 100;
+    const valueText = formatValue(metric.name, measurement.value);
+    if (measurement.phase === 'inconclusive') {
+      const reason = `${metric.name} could not be judged at ${percent} %: ${measurement.detail}`;
+      const paused = await this.#change(
+        op,
+        run,
+        { addMeasurement: measurement, state: 'inconclusive', reason, nextStepAt: null },
+        { outcome: 'inconclusive', actor: 'bot', details: { measurement: { ...measurement } } },
+        async (timers) => void (await timers.cancelSubject(rolloutSubject(op.id))),
+      );
+      if (paused) await this.#tell(op, paused, 'inconclusive');
+      return paused !== null;
+    }
+    if (failures > metric.failureLimit) {
+      const reason = `${metric.name} ${valueText} (${measurement.detail}) at ${percent} %, measurement ${n} of ${metric.count}; ${failures} failed, more than the ${metric.failureLimit} allowed`;
+      const rolled = await this.#change(
+        op,
+        run,
+        { addMeasurement: measurement, state: 'rolled_back', reason, nextStepAt: null },
+        { outcome: 'rolled_back', actor: 'bot', details: { measurement: { ...measurement } } },
+        async (timers) => {
+          await timers.cancelSubject(rolloutSubject(op.id));
+          await this.#finishSafety(timers, op.id, step);
+        },
+      );
+      if (rolled) await this.#revertAndFinish(op, rolled);
+      return rolled !== null;
+    }
+    const next = await this.#change(op, run, { addMeasurement: measurement }, null, async (timers) => {
+      if (n < metric.count) {
+        await timers.schedule({
+          id: measureTimerId(op.id, payload.metric),
+          kind: ROLLOUT_MEASURE_TIMER,
+          subject: rolloutSubject(op.id),
+          payload: { ...payload, n: n + 1 },
+          dueAt: addMilliseconds(now, metric.intervalMs),
+        });
+      }
+    });
+    if (next) await this.#tell(op, next, 'measured');
+    return next !== null;
+  }
+
+  async #finishSucceeded(op: Operation, plan: RolloutPlan, summary: string): Promise<void> {
+    await this.#finishOperation(op, 'succeeded', null, {
+      revisionAfter: plan.toRevision,
+      imageAfter: plan.toImage,
+      platformAnswer: summary,
+      rollout: { state: 'succeeded', steps: plan.steps },
+    });
+  }
+
+  async #finishSafety(timers: TimerRepository, id: string, step: number): Promise<void> {
+    await timers.schedule({
+      id: stepTimerId(id),
+      kind: ROLLOUT_STEP_TIMER,
+      subject: rolloutSubject(id),
+      payload: { operation: id, step },
+      dueAt: addMilliseconds(this.#d.clock.now(), FINISH_SAFETY_MS),
+    });
+  }
+
+  /** A run that rolled back or was aborted: all traffic back on the previous revision, the operation failed. */
+  async #revertAndFinish(op: Operation, run: RolloutRun): Promise<void> {
+    const { service, plan } = this.#stepsOf(op);
+    let back: string;
+    try {
+      const steps = await this.#platformSteps(service);
+      back = (await steps.revert({ fromRevision: plan.fromRevision, toRevision: plan.toRevision })).summary;
+    } catch (error) {
+      // The safety timer tries again (the handler throws: the timer backs off).
+      this.#d.logger.error({ err: error, operation: op.id }, 'could not move traffic back after a roll-out');
+      throw error;
+    }
+    await this.#tell(op, run, run.state === 'aborted' ? 'aborted' : 'rolled_back');
+    const what = run.state === 'aborted' ? 'aborted' : 'rolled back';
+    await this.#finishOperation(
+      op,
+      'failed',
+      `${what}: ${run.reason ?? 'no reason'}; all traffic back on ${plan.fromRevision}`,
+      {
+        // Not `revisionAfter`: a failed operation's revisionAfter counts as a bad revision (plan.ts).
+        trafficBackOn: plan.fromRevision,
+        platformAnswer: back,
+        rollout: { state: run.state, step: run.stepIndex, reason: run.reason },
+        failedChecks: run.state === 'rolled_back' && run.reason ? [run.reason] : [],
+      },
+    );
+  }
+
+  // ------------------------------------------------------------------ buttons
+
+  async #controlled(
+    id: string,
+    user: string,
+  ): Promise<{ kind: 'ok'; op: Operation; run: RolloutRun } | Exclude<ControlOutcome, { kind: 'done' }>> {
+    const found = await this.get(id);
+    if (!found) return { kind: 'not_found' };
+    const { operation, run } = found;
+    if (!this.mayControl(operation, user)) return { kind: 'not_allowed', operation };
+    if (!run || operation.state !== 'running' || FINAL_RUN.includes(run.state))
+      return { kind: 'moved', operation, run };
+    return { kind: 'ok', op: operation, run };
+  }
+
+  async pause(id: string, user: string): Promise<ControlOutcome> {
+    const c = await this.#controlled(id, user);
+    if (c.kind !== 'ok') return c;
+    if (c.run.state !== 'running') return { kind: 'moved', operation: c.op, run: c.run };
+    const paused = await this.#change(
+      c.op,
+      c.run,
+      { state: 'paused', reason: `paused by <@${user}>`, nextStepAt: null },
+      { outcome: 'paused', actor: user },
+      async (timers) => void (await timers.cancelSubject(rolloutSubject(c.op.id))),
+    );
+    if (!paused) return this.#movedNow(id);
+    await this.#tell(c.op, paused, 'paused');
+    return { kind: 'done', operation: c.op, run: paused };
+  }
+
+  /** Paused or inconclusive → running: a fresh analysis round of the current step (or its shift again). */
+  async resume(id: string, user: string): Promise<ControlOutcome> {
+    const c = await this.#controlled(id, user);
+    if (c.kind !== 'ok') return c;
+    if (c.run.state !== 'paused' && c.run.state !== 'inconclusive')
+      return { kind: 'moved', operation: c.op, run: c.run };
+    const { plan } = this.#stepsOf(c.op);
+    const now = this.#d.clock.now();
+    const applied = c.run.stepApplied && c.run.stepIndex >= 0;
+    const nextAt = addMilliseconds(now, plan.holdMs);
+    const resumed = await this.#change(
+      c.op,
+      c.run,
+      {
+        state: 'running',
+        reason: null,
+        analysisRound: c.run.analysisRound + 1,
+        nextStepAt: applied ? nextAt : now,
+      },
+      { outcome: 'resumed', actor: user },
+      async (timers, moved) => {
+        if (!applied) {
+          // Not yet on the platform (paused before or at a failed shift): the step is applied again.
+          await timers.schedule({
+            id: stepTimerId(c.op.id),
+            kind: ROLLOUT_STEP_TIMER,
+            subject: rolloutSubject(c.op.id),
+            payload: { operation: c.op.id, step: Math.max(0, moved.stepIndex) },
+            dueAt: now,
+          });
+          return;
+        }
+        await this.#scheduleAnalysis(timers, c.op.id, moved, plan, now);
+        await timers.schedule({
+          id: stepTimerId(c.op.id),
+          kind: ROLLOUT_STEP_TIMER,
+          subject: rolloutSubject(c.op.id),
+          payload: { operation: c.op.id, step: moved.stepIndex + 1 },
+          dueAt: nextAt,
+        });
+      },
+    );
+    if (!resumed) return this.#movedNow(id);
+    await this.#tell(c.op, resumed, 'resumed');
+    return { kind: 'done', operation: c.op, run: resumed };
+  }
+
+  /** Any time before the end: all traffic back on the previous revision. */
+  async abort(id: string, user: string): Promise<ControlOutcome> {
+    const c = await this.#controlled(id, user);
+    if (c.kind !== 'ok') return c;
+    const aborted = await this.#change(
+      c.op,
+      c.run,
+      { state: 'aborted', reason: `aborted by <@${user}>`, nextStepAt: null },
+      { outcome: 'aborted', actor: user },
+      async (timers) => {
+        await timers.cancelSubject(rolloutSubject(c.op.id));
+        await this.#finishSafety(timers, c.op.id, Math.max(0, c.run.stepIndex));
+      },
+    );
+    if (!aborted) return this.#movedNow(id);
+    await this.#revertAndFinish(c.op, aborted);
+    return { kind: 'done', operation: c.op, run: aborted };
+  }
+
+  /** Straight to 100 %, skipping the remaining steps and their analysis. */
+  async promote(id: string, user: string): Promise<ControlOutcome> {
+    const c = await this.#controlled(id, user);
+    if (c.kind !== 'ok') return c;
+    const { service, plan } = this.#stepsOf(c.op);
+    const last = plan.steps.length - 1;
+    const promoted = await this.#change(
+      c.op,
+      c.run,
+      {
+        state: 'running',
+        stepIndex: last,
+        stepApplied: false,
+        reason: `promoted by <@${user}>`,
+        nextStepAt: null,
+      },
+      { outcome: 'promoted', actor: user, details: { fromStep: c.run.stepIndex } },
+      async (timers) => {
+        await timers.cancelSubject(rolloutSubject(c.op.id));
+        // Should this replica stop before the shift, the step timer applies it.
+        await timers.schedule({
+          id: stepTimerId(c.op.id),
+          kind: ROLLOUT_STEP_TIMER,
+          subject: rolloutSubject(c.op.id),
+          payload: { operation: c.op.id, step: last },
+          dueAt: addMilliseconds(this.#d.clock.now(), FINISH_SAFETY_MS),
+        });
+      },
+    );
+    if (!promoted) return this.#movedNow(id);
+    await this.#tell(c.op, promoted, 'promoted');
+    await this.#apply(c.op, promoted, service, plan);
+    const after = await this.get(id);
+    return { kind: 'done', operation: after?.operation ?? c.op, run: after?.run ?? promoted };
+  }
+
+  async #movedNow(id: string): Promise<ControlOutcome> {
+    const found = await this.get(id);
+    if (!found) return { kind: 'not_found' };
+    return { kind: 'moved', operation: found.operation, run: found.run };
+  }
+}
+
+/** The roll-out's timers: kind → handler factory (src/runtime.ts merges them into the loop). */
+export const ROLLOUT_TIMERS: Record<string, (deps: { rollouts: () => RolloutService }) => TimerHandler> = {
+  [ROLLOUT_STEP_TIMER]: (deps) => (timer) => deps.rollouts().onStepTimer(timer),
+  [ROLLOUT_MEASURE_TIMER]: (deps) => (timer) => deps.rollouts().onMeasureTimer(timer),
+};

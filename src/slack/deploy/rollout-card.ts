@@ -1,0 +1,111 @@
+/**
+ * The card of a gradual roll-out once confirmed, updated in place: step 2 of 3, 50 %, the latest
+ * measurement of each metric, when the next step is due, and Pause / Resume / Abort / Promote now
+ * (Declare incident once it rolled back).
+ */
+import type { KnownBlock } from '@slack/types';
+import { formatValue } from '../../deploy/analysis.ts';
+import { currentMeasurements, rolloutPlan } from '../../deploy/rollout.ts';
+import type { Operation } from '../../store/repositories/operations.ts';
+import type { RolloutRun } from '../../store/repositories/rollouts.ts';
+import { escapeMrkdwn, slackDate } from '../kit/escape.ts';
+import { cardMessage, changeLine, DECLARE_FROM_DEPLOY_ACTION, declareValue } from './blocks/card.ts';
+
+export const PAUSE_ROLLOUT_ACTION = 'deploy_rollout_pause';
+export const RESUME_ROLLOUT_ACTION = 'deploy_rollout_resume';
+export const ABORT_ROLLOUT_ACTION = 'deploy_rollout_abort';
+export const PROMOTE_ROLLOUT_ACTION = 'deploy_rollout_promote';
+
+const RUN_LABEL: Record<RolloutRun['state'], string> = {
+  running: ':arrows_counterclockwise: rolling out',
+  paused: ':double_vertical_bar: paused',
+  inconclusive: ':question: paused: the analysis could not decide, a human must',
+  rolled_back: ':rewind: rolled back by itself',
+  aborted: ':no_entry_sign: aborted, traffic back',
+  succeeded: ':white_check_mark: rolled out',
+};
+
+function button(actionId: string, text: string, value: string, style?: 'primary' | 'danger') {
+  return {
+    type: 'button' as const,
+    action_id: actionId,
+    text: { type: 'plain_text' as const, text },
+    value,
+    ...(style ? { style } : {}),
+  };
+}
+
+/** "step 2 of 3, 50 %". */
+export function progressText(op: Operation, run: RolloutRun): string {
+  const plan = rolloutPlan(op);
+  if (run.stepIndex < 0) return `step 0 of ${plan.steps.length}, 0 %`;
+  return `step ${run.stepIndex + 1} of ${plan.steps.length}, ${plan.steps[run.stepIndex] ?? 100} %`;
+}
+
+export function rolloutCardMessage(
+  op: Operation,
+  run: RolloutRun | null,
+): { text: string; blocks: KnownBlock[] } {
+  if (!run || op.state === 'requested' || op.state === 'cancelled' || op.state === 'expired') {
+    return cardMessage(op);
+  }
+  const plan = rolloutPlan(op);
+  const final = op.state === 'succeeded' || op.state === 'failed' || op.state === 'interrupted';
+  const head = final
+    ? cardMessage(op).text
+    : `*roll out ${escapeMrkdwn(op.service)}* (${escapeMrkdwn(op.environment)}): ${RUN_LABEL[run.state]} · ${progressText(op, run)}`;
+  const lines = [
+    `*Service:* ${escapeMrkdwn(op.service)} · *Environment:* ${escapeMrkdwn(op.environment)} · *Target:* ${escapeMrkdwn(String(op.params.target ?? 'unknown'))}`,
+    `*Change:* ${changeLine(op)}`,
+    `*Progress:* ${progressText(op, run)} · ${RUN_LABEL[run.state]}`,
+  ];
+  for (const metric of plan.analysis) {
+    const taken = currentMeasurements(run, metric.name);
+    const latest = taken.at(-1) ?? run.measurements.filter((m) => m.metric === metric.name).at(-1);
+    const failed = taken.filter((m) => m.phase === 'failed').length;
+    lines.push(
+      `*${escapeMrkdwn(metric.name)}:* ${latest ? escapeMrkdwn(formatValue(metric.name, latest.value)) : 'not measured yet'}` +
+        ` (${taken.length} of ${metric.count} this step, ${failed} failed, ${metric.failureLimit} allowed; ${escapeMrkdwn(metric.failureCondition ?? metric.successCondition ?? '')})`,
+    );
+  }
+  if (run.state === 'running' && run.nextStepAt && run.stepIndex < plan.steps.length - 1) {
+    const next = plan.steps[run.stepIndex + 1];
+    lines.push(`*Next step:* ${next} % ${slackDate(run.nextStepAt, '{date_short_pretty} {time_secs}')}`);
+  }
+  if (run.reason) lines.push(`*Why:* ${escapeMrkdwn(run.reason)}`);
+  lines.push(
+    `*Asked by:* <@${op.requestedBy}>${op.confirmedBy ? ` · *Confirmed by:* <@${op.confirmedBy}>` : ''}${op.reason ? ` · *Reason:* ${escapeMrkdwn(op.reason)}` : ''}`,
+  );
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: head } },
+    { type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } },
+  ];
+  if (!final && (run.state === 'running' || run.state === 'paused' || run.state === 'inconclusive')) {
+    blocks.push({
+      type: 'actions',
+      block_id: 'deploy_rollout',
+      elements: [
+        run.state === 'running'
+          ? button(PAUSE_ROLLOUT_ACTION, 'Pause', op.id)
+          : button(RESUME_ROLLOUT_ACTION, 'Resume', op.id, 'primary'),
+        button(ABORT_ROLLOUT_ACTION, 'Abort', op.id, 'danger'),
+        button(PROMOTE_ROLLOUT_ACTION, 'Promote now', op.id),
+      ],
+    });
+  }
+  if (op.state === 'failed' && run.state === 'rolled_back' && op.incidentNumber === null) {
+    blocks.push({
+      type: 'actions',
+      block_id: 'deploy_rollout_failed',
+      elements: [
+        button(
+          DECLARE_FROM_DEPLOY_ACTION,
+          'Declare incident',
+          declareValue(op, run.reason ? [run.reason] : []),
+          'danger',
+        ),
+      ],
+    });
+  }
+  return { text: head.replace(/\*/g, ''), blocks };
+}
