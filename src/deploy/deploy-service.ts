@@ -155,7 +155,7 @@ export class DeployService {
       if (onTimeline) await repos.timeline.add(onTimeline);
       // Executed (succeeded or failed): a PagerDuty Change Event, sent later from the outbox.
       if (event === 'succeeded' || event === 'failed') {
-        const change = deployChangePage(moved, event, this.#o.config.pagerduty, at);
+        const change = deployChangePage(moved, event, this.#o.config.pagerduty, moved.finishedAt ?? at);
         if (change) await repos.pagerduty.enqueue(change);
       }
       return moved;
