@@ -89,7 +89,8 @@ describe('PagerDuty Change Events of /deploy operations', () => {
         },
       },
     });
-    const timestamp = (request.body?.payload as { timestamp?: string }).timestamp;
+    const payload = request.body?.payload as { timestamp?: string } | undefined;
+    const timestamp = payload?.timestamp;
     expect(timestamp).toBe(op.finishedAt?.toISOString());
     expect(op.noticeChannelId && op.noticeTs).toBeTruthy();
     expect(request.body?.links).toEqual([
@@ -98,7 +99,10 @@ describe('PagerDuty Change Events of /deploy operations', () => {
         text: '#deployments thread',
       },
     ]);
-    const [page] = await bot.runtime.services.repos.pagerduty.list({ incidentNumber: null });
+    const page = await until('the page recorded as sent', async () => {
+      const [first] = await bot.runtime.services.repos.pagerduty.list({ incidentNumber: null });
+      return first?.state === 'sent' ? first : undefined;
+    });
     expect(page).toMatchObject({
       kind: 'change',
       state: 'sent',
@@ -157,11 +161,10 @@ describe('PagerDuty Change Events of /deploy operations', () => {
     const request = await until('the failed change event', () =>
       fake.accepted('change').find((r) => JSON.stringify(r.body).includes(scale.id)),
     );
-    expect((request.body?.payload as { summary: string }).summary).toBe(
-      'scale barq-api production to 3 replicas by @U_ALICE: failed',
-    );
-    expect(
-      (request.body?.payload as { custom_details: { error?: string } }).custom_details.error,
-    ).toBeTruthy();
+    const failed = request.body?.payload as
+      | { summary?: string; custom_details?: { error?: string } }
+      | undefined;
+    expect(failed?.summary).toBe('scale barq-api production to 3 replicas by @U_ALICE: failed');
+    expect(failed?.custom_details?.error).toBeTruthy();
   });
 });
