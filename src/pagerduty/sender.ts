@@ -93,6 +93,9 @@ const storedChange = z.object({
   links: z.array(link).optional(),
 });
 
+/** PagerDuty's answer, or why the page could not even be sent (an unset routing key variable): not retried. */
+type SendResult = PagerDutyResult | { kind: 'unsendable'; message: string };
+
 type Decision =
   | { kind: 'done' }
   | { kind: 'waiting'; earlier: StoredPage }
@@ -141,17 +144,15 @@ export function pagerDutySendHandler(deps: PagerDutySenderDeps): TimerHandler {
     });
   }
 
-  async function send(page: StoredPage): Promise<PagerDutyResult> {
+  async function send(page: StoredPage): Promise<SendResult> {
     let routingKey: string;
     try {
       routingKey = resolveSecrets(page.routingKeyRef, deps.env);
     } catch (error) {
       if (error instanceof SecretResolutionError) {
         return {
-          kind: 'invalid',
-          status: 0,
+          kind: 'unsendable',
           message: `the routing key could not be resolved: ${error.message}`,
-          errors: [],
         };
       }
       throw error;
@@ -160,26 +161,22 @@ export function pagerDutySendHandler(deps: PagerDutySenderDeps): TimerHandler {
       const event = storedAlert.safeParse(page.event);
       if (!event.success)
         return {
-          kind: 'invalid',
-          status: 0,
+          kind: 'unsendable',
           message: `the recorded page is malformed: ${event.error.message}`,
-          errors: [],
         };
       return deps.pagerduty.sendAlert({ routingKey, ...stripUndefined(event.data) });
     }
     const event = storedChange.safeParse(page.event);
     if (!event.success)
       return {
-        kind: 'invalid',
-        status: 0,
+        kind: 'unsendable',
         message: `the recorded change is malformed: ${event.error.message}`,
-        errors: [],
       };
     return deps.pagerduty.sendChange({ routingKey, ...stripUndefined(event.data) });
   }
 
   /** Records the outcome, schedules the retry or wakes the incident's next page; null if it moved meanwhile. */
-  function finish(page: StoredPage, result: PagerDutyResult | 'gave_up'): Promise<StoredPage | null> {
+  function finish(page: StoredPage, result: SendResult | 'gave_up'): Promise<StoredPage | null> {
     return db.transaction(async (tx) => {
       if (page.incidentNumber !== null) await pages(tx).lockIncident(page.incidentNumber);
       const now = clock.now();
@@ -199,11 +196,13 @@ export function pagerDutySendHandler(deps: PagerDutySenderDeps): TimerHandler {
           dedupKey: result.dedupKey,
           sentAt: now,
         };
+      } else if (result.kind === 'unsendable') {
+        outcome = { state: 'failed', lastStatus: null, lastError: result.message };
       } else if (result.kind === 'invalid') {
         const errors = result.errors.length > 0 ? `: ${result.errors.join('; ')}` : '';
         outcome = {
           state: 'rejected',
-          lastStatus: result.status || null,
+          lastStatus: result.status,
           lastError: `${result.message}${errors}`,
         };
       } else if (page.attempts < config.retry.attempts) {
@@ -224,7 +223,7 @@ export function pagerDutySendHandler(deps: PagerDutySenderDeps): TimerHandler {
     });
   }
 
-  async function tell(page: StoredPage, result: PagerDutyResult | 'gave_up', logger: Logger): Promise<void> {
+  async function tell(page: StoredPage, result: SendResult | 'gave_up', logger: Logger): Promise<void> {
     const outcome = page.state === 'rejected' ? 'rejected' : 'failed';
     const errors = result !== 'gave_up' && result.kind === 'invalid' ? result.errors : [];
     const message =

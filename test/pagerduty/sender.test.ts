@@ -231,6 +231,23 @@ describe('sending pages to PagerDuty', () => {
     expect(sentFor(dedupKey)).toHaveLength(1);
   });
 
+  it('fails a page whose routing key variable is unset, without calling PagerDuty, and says why', async () => {
+    const { number, channelId } = await declare('Cache misses');
+    const before = fake.requests.length;
+    await enqueue(number, 'trigger', '${env:PD_UNSET_KEY}');
+    await drain();
+    expect(fake.requests.length).toBe(before);
+    const [page] = await pagesOf(number);
+    expect(page).toMatchObject({ state: 'failed', attempts: 1, lastStatus: null });
+    expect(page?.lastError).toContain('environment variable PD_UNSET_KEY');
+    const told = await eventually(() => {
+      const m = bot.sim.messagesIn(channelId).find((x) => x.text?.includes('could not be sent to PagerDuty'));
+      if (!m) throw new Error('not told');
+      return m;
+    });
+    expect(told.text).toContain('the routing key could not be resolved');
+  });
+
   it('keeps an incident’s pages in order: an acknowledge waits for its retried trigger', async () => {
     const { number } = await declare('Queue backlog');
     fake.failNext(503);
