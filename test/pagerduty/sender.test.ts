@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
 import type { PagerDutyAction } from '../../src/pagerduty/pagerduty.ts';
-import type { StoredPage } from '../../src/store/repositories/pagerduty.ts';
+import { PagerDutyEventRepository, type StoredPage } from '../../src/store/repositories/pagerduty.ts';
 import { startTestBot, type TestBot } from '../helpers/bot.ts';
 import { type PagerDutyFake, startPagerDutyFake } from './fake.ts';
 
@@ -246,6 +246,46 @@ describe('sending pages to PagerDuty', () => {
       return m;
     });
     expect(told.text).toContain('the routing key could not be resolved');
+  });
+
+  it('retries a PagerDuty that does not answer within 2 s', async () => {
+    const { number } = await declare('Slow pager');
+    fake.delayNext(3_000);
+    const dedupKey = await enqueue(number, 'trigger');
+    const started = Date.now();
+    await drain();
+    expect(Date.now() - started).toBeLessThan(2_900);
+    expect((await pagesOf(number))[0]).toMatchObject({ state: 'pending', attempts: 1, lastStatus: null });
+    expect((await pagesOf(number))[0]?.lastError).toBe('PagerDuty did not answer within 2000 ms');
+    clock.advance(30_000);
+    await drain();
+    expect((await pagesOf(number))[0]).toMatchObject({ state: 'sent', attempts: 2 });
+    expect(fake.alerts.get(dedupKey)?.opened).toBe(1);
+  });
+
+  it('gives up a page whose last try began but whose outcome was lost (a crash), sending nothing more', async () => {
+    const { number } = await declare('Crashed sender');
+    const before = fake.requests.length;
+    // Recorded as the row would be after the third try began and its replica died (one transaction,
+    // so no timer loop sees the page before).
+    await bot.runtime.services.db.transaction(async (tx) => {
+      await new PagerDutyEventRepository(tx, clock).enqueue({
+        idempotencyKey: `test:crash:${seq++}`,
+        incidentNumber: number,
+        kind: 'alert',
+        routingKeyRef: '${env:PAGERDUTY_ROUTING_KEY}',
+        event: { action: 'resolve', dedupKey: `runbook-test-inc-${number}` },
+      });
+      await tx.query(
+        "UPDATE pagerduty_events SET attempts = 3, last_status = 503, last_error = 'Service Unavailable' WHERE incident_number = $1",
+        [number],
+      );
+    });
+    await drain();
+    expect(fake.requests.length).toBe(before);
+    const [page] = await pagesOf(number);
+    expect(page).toMatchObject({ state: 'failed', attempts: 3, lastStatus: 503 });
+    expect(page?.lastError).toContain('gave up after 3 tries');
   });
 
   it('keeps an incident’s pages in order: an acknowledge waits for its retried trigger', async () => {
