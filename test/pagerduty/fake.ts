@@ -197,13 +197,14 @@ export async function startPagerDutyFake(): Promise<PagerDutyFake> {
       receivedAt: new Date(),
     };
     requests.push(record);
+    // Both taken when the request arrives: a request still waiting must not take a later script.
     const delay = delays.shift();
+    const scripted = script.shift();
     if (delay) await new Promise((r) => setTimeout(r, delay));
     const answer = (status: number, payload: unknown, headers?: Record<string, string>) => {
       record.status = status;
       if (!res.destroyed) send(res, status, payload, headers);
     };
-    const scripted = script.shift();
     if (scripted) {
       if (scripted.delayMs) await new Promise((r) => setTimeout(r, scripted.delayMs));
       answer(scripted.status, scripted.body ?? defaultFailure(scripted.status), scripted.headers);
