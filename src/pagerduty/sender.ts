@@ -239,9 +239,9 @@ export function pagerDutySendHandler(deps: PagerDutySenderDeps): TimerHandler {
         : 'a page could not be sent to PagerDuty: given up',
     );
     if (page.incidentNumber === null) return;
-    const incident = await deps.incidents.find(page.incidentNumber);
-    if (!incident) return;
     try {
+      const incident = await deps.incidents.find(page.incidentNumber);
+      if (!incident) return;
       await deps.notifier.refused({
         outcome,
         incident,
