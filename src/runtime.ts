@@ -21,6 +21,8 @@ import type { LocalPlatforms, LocalPlatformsInfo } from './local/platforms/index
 import type { SlackSimulator } from './local/slack/server.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
+import { EventsV2 } from './pagerduty/events-v2.ts';
+import { PAGERDUTY_TIMERS } from './pagerduty/sender.ts';
 import { type PlatformOptionsSource, PlatformRegistry } from './platform/factory.ts';
 import type { Services } from './services.ts';
 import { deployServiceFor } from './slack/deploy/notifier.ts';
@@ -29,6 +31,7 @@ import { SlackWatchNotifier } from './slack/health/watch-message.ts';
 import { slackIncidentNotifier } from './slack/incidents/notifier.ts';
 import { startSetupRecovery } from './slack/incidents/setup-recovery.ts';
 import { SlackRateLimiter } from './slack/kit/rate-limit.ts';
+import { slackPagerDutyNotifier } from './slack/pagerduty/notifier.ts';
 import { registerStatsMetrics } from './stats/metrics.ts';
 import type { Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
@@ -265,6 +268,16 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         }),
         ...bindTimerHandlers(ROLLOUT_TIMERS, {
           rollouts: () => rolloutServiceFor(services, bot.app.client, options.env ?? process.env),
+        }),
+        ...bindTimerHandlers(PAGERDUTY_TIMERS, {
+          db,
+          clock,
+          logger,
+          pagerduty: new EventsV2({ endpoint: config.pagerduty.endpoint, client: config.organisation }),
+          config: config.pagerduty,
+          env: options.env ?? process.env,
+          incidents: services.incidents,
+          notifier: slackPagerDutyNotifier(bot.app.client),
         }),
       },
     });

@@ -403,6 +403,38 @@ export const escalationLevelSchema = z.strictObject({
   notify: z.array(slackUserOrGroupId).default([]),
 });
 
+// ---------------------------------------------------------------- pagerduty
+
+/** A PagerDuty routing (integration) key: only as a reference, resolved when a page is sent. */
+export const routingKeyRefSchema = z
+  .string()
+  .regex(
+    /^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/,
+    'a routing key is a secret: write it as a reference such as "${env:PAGERDUTY_ROUTING_KEY}"',
+  );
+
+export const pagerDutySchema = z.strictObject({
+  /** Events API v2 base URL (…/v2/enqueue, …/v2/change/enqueue); overridable for tests and proxies. */
+  endpoint: z.url({ protocol: /^https?$/ }).default('https://events.pagerduty.com'),
+  /** Default routing key (levels that page without their own key, change events). */
+  routingKey: routingKeyRefSchema.optional(),
+  /** `payload.source` of every event. */
+  source: z.string().min(1).max(255).default('runbook-bot'),
+  /** 429, 5xx and network errors: tries in all (the first included), `delay` × the tries so far apart. */
+  retry: z
+    .strictObject({
+      attempts: z.number().int().min(1).max(10).default(3),
+      delay: durationSchema
+        .default(30_000)
+        .refine((ms) => ms >= 1_000, 'wait at least 1s between two tries (PagerDuty suggests 30s)'),
+    })
+    .prefault({}),
+  /** Change Events of /deploy operations: their own routing key, false for none; default: `routingKey`. */
+  changeEvents: z.union([routingKeyRefSchema, z.literal(false)]).optional(),
+});
+
+export type PagerDutyConfig = z.output<typeof pagerDutySchema>;
+
 // ---------------------------------------------------------------- top level
 
 export const configSchema = z.strictObject({
@@ -487,6 +519,7 @@ export const configSchema = z.strictObject({
         .refine((ms) => ms >= 1_000 && ms <= 3_600_000, 'a timer lease is between 1s and 1h (default 30s)'),
     })
     .prefault({}),
+  pagerduty: pagerDutySchema.prefault({}),
 });
 
 export type RunbookConfig = z.output<typeof configSchema>;

@@ -17,6 +17,7 @@ import type { RunbookConfig, ServiceConfig } from '../config/schema.ts';
 import type { Coordination, Lock } from '../coordination/coordination.ts';
 import type { HealthService } from '../health/service.ts';
 import type { Logger } from '../logger.ts';
+import { deployChangePage } from '../pagerduty/change-events.ts';
 import { PlatformError } from '../platform/errors.ts';
 import type { ChangeResult, Platform } from '../platform/platform.ts';
 import type { Db, Queryable } from '../store/db.ts';
@@ -155,6 +156,11 @@ export class DeployService {
       // Linked to an incident: on its timeline too, in this transaction.
       const onTimeline = deployTimelineEvent(moved, event, actor, at);
       if (onTimeline) await repos.timeline.add(onTimeline);
+      // Executed (succeeded or failed): a PagerDuty Change Event, sent later from the outbox.
+      if (event === 'succeeded' || event === 'failed') {
+        const change = deployChangePage(moved, event, this.#o.config.pagerduty, moved.finishedAt ?? at);
+        if (change) await repos.pagerduty.enqueue(change);
+      }
       return moved;
     });
   }
