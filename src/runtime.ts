@@ -16,6 +16,8 @@ import { startMetricsServer } from './http/routes.ts';
 import { InFlight } from './in-flight.ts';
 import { INCIDENT_TIMERS } from './incidents/archive.ts';
 import { IncidentService } from './incidents/incident-service.ts';
+import { POSTMORTEM_TIMERS } from './incidents/postmortem.ts';
+import { PostmortemService } from './incidents/postmortem-service.ts';
 import type { LocalPlatforms, LocalPlatformsInfo } from './local/platforms/index.ts';
 import type { SlackSimulator } from './local/slack/server.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -24,6 +26,7 @@ import { type PlatformOptionsSource, PlatformRegistry } from './platform/factory
 import type { Services } from './services.ts';
 import { deployServiceFor } from './slack/deploy/notifier.ts';
 import { slackIncidentNotifier } from './slack/incidents/notifier.ts';
+import { slackPostmortemNotifier } from './slack/incidents/postmortem-notifier.ts';
 import { startSetupRecovery } from './slack/incidents/setup-recovery.ts';
 import { SlackRateLimiter } from './slack/kit/rate-limit.ts';
 import type { Db } from './store/db.ts';
@@ -180,6 +183,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         config,
         logger,
       }),
+      postmortems: new PostmortemService({ store: incidentStore(db, clock), clock, config }),
       health,
       healthWatches: new HealthWatches({ health, logger }),
       slackRate: new SlackRateLimiter({ logger, metrics }),
@@ -241,6 +245,12 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         ...bindTimerHandlers(INCIDENT_TIMERS, {
           incidents: services.incidents,
           notifier: slackIncidentNotifier(bot.app.client),
+          logger,
+        }),
+        ...bindTimerHandlers(POSTMORTEM_TIMERS, {
+          incidents: services.incidents,
+          postmortems: services.postmortems,
+          notifier: slackPostmortemNotifier(bot.app.client),
           logger,
         }),
       },

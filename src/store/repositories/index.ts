@@ -9,6 +9,7 @@ import { IncidentRoleRepository } from './incident-roles.ts';
 import { IncidentRepository } from './incidents.ts';
 import { OperationRepository } from './operations.ts';
 import { PagerDutyEventRepository } from './pagerduty.ts';
+import { FollowupRepository, PostmortemRepository } from './postmortems.ts';
 import { ProcessedRequestRepository } from './processed-requests.ts';
 import { TimelineRepository } from './timeline.ts';
 import { TimerRepository } from './timers.ts';
@@ -27,6 +28,9 @@ export interface Repositories {
   timers: TimerRepository;
   /** The PagerDuty outbox (src/pagerduty/). */
   pagerduty: PagerDutyEventRepository;
+  /** Post-mortems and follow-ups (src/incidents/postmortem.ts). */
+  postmortems: PostmortemRepository;
+  followups: FollowupRepository;
 }
 
 export function repositories(q: Queryable, clock: Clock = systemClock): Repositories {
@@ -41,6 +45,8 @@ export function repositories(q: Queryable, clock: Clock = systemClock): Reposito
     processed: new ProcessedRequestRepository(q, clock),
     timers: new TimerRepository(q, clock),
     pagerduty: new PagerDutyEventRepository(q, clock),
+    postmortems: new PostmortemRepository(q, clock),
+    followups: new FollowupRepository(q, clock),
   };
 }
 
@@ -52,6 +58,8 @@ function incidentRepositories(q: Queryable, clock: Clock): IncidentRepositories<
     setupRuns: new FlowRunRepository(q, clock),
     timers: new TimerRepository(q, clock),
     pagerduty: new PagerDutyEventRepository(q, clock),
+    postmortems: new PostmortemRepository(q, clock),
+    followups: new FollowupRepository(q, clock),
   };
 }
 
