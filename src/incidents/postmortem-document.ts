@@ -84,7 +84,7 @@ function followupRow(f: Followup, nameOf: NameOf): string {
   const due = f.dueAt ? f.dueAt.toISOString().slice(0, 10) : '—';
   const status =
     f.status === 'done' ? `done${f.doneAt ? ` ${f.doneAt.toISOString().slice(0, 10)}` : ''}` : 'open';
-  return `| ${f.number} | ${text(f.text, nameOf).replace(/\|/g, '\\|')} | ${person(f.owner, nameOf)} | ${due} | ${status} |`;
+  return `| ${f.number} | ${text(f.text, nameOf)} | ${person(f.owner, nameOf)} | ${due} | ${status} |`;
 }
 
 /** The facts table's rows. */
