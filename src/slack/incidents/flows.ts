@@ -246,7 +246,7 @@ export async function resolveFlow(
     ctx.services.incidents.resolve(number, input),
   );
   const severity = findSeverity(incident.severity, ctx.services.config.severities);
-  const failures = await announce(ctx, incident, resolutionMessage(incident, severity));
+  const failures = await announce(ctx, incident, resolutionMessage(incident, severity, postmortem?.dueAt));
   if (archive && incident.channelId) {
     const channel = incident.channelId;
     const when = slackDate(archive.dueAt);

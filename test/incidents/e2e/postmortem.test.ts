@@ -179,11 +179,30 @@ describe('post-mortems and follow-ups', () => {
     expect(postmortemFile(incident.number)).toBeUndefined();
     expect(await bot.runtime.services.postmortems.find(incident.number)).toBeNull();
 
+    // A /deploy operation run for the incident is on the post-mortem (from the operations table).
+    const { operation } = await bot.runtime.services.repos.operations.create({
+      kind: 'rollback',
+      service: 'search-api',
+      environment: 'production',
+      requestedBy: 'U_DAN',
+      idempotencyKey: `pm-test-${incident.number}`,
+      incidentNumber: incident.number,
+      reason: `INC-${incident.number}: Search is slow`,
+    });
+    await bot.runtime.services.repos.operations.transition(operation.id, ['requested'], 'running');
+    await bot.runtime.services.repos.operations.transition(operation.id, ['running'], 'succeeded', {
+      finishedAt: clock.now(),
+    });
     const answer = await bot.command(`postmortem INC-${incident.number}`, { channelId: 'C_GENERAL' });
     expect(answer).toContain(`Drafted INC-${incident.number}'s post-mortem in <#${incident.channelId}>`);
     expect(answer).toContain('with the Markdown file');
     const file = postmortemFile(incident.number);
-    expect(bot.sim.fileText(file?.id ?? '')).toContain('## Lessons learned');
+    const md = bot.sim.fileText(file?.id ?? '') ?? '';
+    expect(md).toContain('## Lessons learned');
+    expect(md).toMatch(
+      /- \S+Z \*\*rollback\*\* search-api \(production\), succeeded, asked by @dan: INC-\d+: Search is slow/,
+    );
+    expect(md).toContain('- rollback of search-api (production) succeeded, asked by @dan');
     const timers = await bot.runtime.services.repos.timers.list({ subject: `postmortem:${incident.number}` });
     expect(timers.map((t) => t.dueAt.getTime())).toEqual([clock.now().getTime() + 48 * HOUR]);
     expect(await bot.command('postmortem now please', where)).toContain('takes only the incident');
