@@ -292,3 +292,67 @@ describe('post-mortems and follow-ups', () => {
     expect(bot.sim.callsTo('users.info').length).toBe(lookups);
   });
 });
+
+describe('post-mortems of lightweight incidents, and after a reopen', () => {
+  let bot: IncidentBot;
+  const clock = new ManualClock('2026-04-06T10:00:00Z');
+  beforeAll(async () => {
+    bot = await startIncidentBot('incidents:\n  createChannel: false\n  postmortemDue: 3d\n', {}, { clock });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+  });
+
+  it('posts and uploads in the #incidents thread; a re-resolve after a reopen is due again, reminded once', async () => {
+    const answer = await bot.command('declare P1 Login fails');
+    const n = Number(/INC-(\d+)/.exec(answer)?.[1]);
+    const incident = await bot.runtime.services.repos.incidents.get(n);
+    const thread = incident?.announcement;
+    if (!thread) throw new Error(`no announcement: ${answer}`);
+    const { incidents } = bot.runtime.services;
+    // Resolved through the Slack flow (as the modal does), in the thread.
+    const resolveOnce = async () => {
+      const since = bot.sim.calls.length;
+      await bot.slack.slashCommand({ command: '/incident', text: `resolve INC-${n}`, userId: 'U_ALICE' });
+      const opened = await bot.sim.waitForCall('views.open', { since });
+      await bot.slack.submitView({
+        viewId: String((opened.response.view as { id: string }).id),
+        values: { resolution: { resolution: 'Restarted auth' } },
+      });
+    };
+    await resolveOnce();
+    const file = await eventually(() => {
+      const f = bot.sim.files.find((x) => x.name === `inc-${n}-postmortem.md` && x.shares.length > 0);
+      if (!f) throw new Error('no file yet');
+      return f;
+    });
+    expect(file.shares).toEqual([
+      expect.objectContaining({ channel: thread.channelId, threadTs: thread.ts }),
+    ]);
+    const summary = await eventually(() => {
+      const m = bot.sim
+        .thread(thread.channelId, thread.ts)
+        .find((x) => x.text.includes('Post-mortem draft for'));
+      if (!m) throw new Error('no summary yet');
+      return m;
+    });
+    expect(JSON.stringify(summary.blocks)).toContain('Mark complete');
+    // The resolution message names the configured due time.
+    expect(bot.sim.thread(thread.channelId, thread.ts).some((m) => m.text.includes('within 3d'))).toBe(true);
+
+    await eventually(async () => expect((await bot.runtime.services.postmortems.find(n))?.drafts).toBe(1));
+    await incidents.reopen(n, { actor: 'U_ALICE' });
+    clock.advance(2 * 3_600_000);
+    await resolveOnce();
+    await eventually(async () => expect((await bot.runtime.services.postmortems.find(n))?.drafts).toBe(2));
+    const resolvedAt = (await incidents.get(n)).resolvedAt?.getTime() ?? 0;
+    const timers = await bot.runtime.services.repos.timers.list({ subject: `postmortem:${n}` });
+    expect(timers.map((t) => t.dueAt.getTime())).toEqual([resolvedAt + 3 * 86_400_000]);
+    clock.set(new Date(resolvedAt + 3 * 86_400_000));
+    await bot.runtime.timers.poll();
+    const reminders = bot.sim
+      .thread(thread.channelId, thread.ts)
+      .filter((m) => m.text.includes('post-mortem was due'));
+    expect(reminders).toHaveLength(1);
+  });
+});
