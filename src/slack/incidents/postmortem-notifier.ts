@@ -8,7 +8,11 @@ import { z } from 'zod';
 import { incidentId } from '../../incidents/incident.ts';
 import type { PostmortemNotifier } from '../../incidents/postmortem.ts';
 import { escapeMrkdwn, slackDate, truncate } from '../kit/escape.ts';
+import { slackErrorCode } from '../kit/slack-steps.ts';
 import { incidentPlace } from './postmortem.ts';
+
+/** Where the incident lived is no longer there to post in. */
+const GONE = new Set(['is_archived', 'channel_not_found', 'not_in_channel']);
 
 const openedIm = z.object({ channel: z.object({ id: z.string().min(1) }) });
 
@@ -24,14 +28,22 @@ export function slackPostmortemNotifier(client: WebClient): PostmortemNotifier {
       } review it with the team, then press "Mark complete".`;
       const place = incidentPlace(incident);
       if (place) {
-        await client.chat.postMessage({
-          channel: place.channel,
-          ...(place.threadTs ? { thread_ts: place.threadTs } : {}),
-          text,
-        });
-        return;
+        try {
+          await client.chat.postMessage({
+            channel: place.channel,
+            ...(place.threadTs ? { thread_ts: place.threadTs } : {}),
+            text,
+          });
+          return;
+        } catch (error) {
+          // An archived (or lost) channel: the commander still hears of it, directly.
+          if (!incident.commander || !GONE.has(slackErrorCode(error))) throw error;
+        }
       }
-      if (incident.commander) await client.chat.postMessage({ channel: incident.commander, text });
+      if (incident.commander) {
+        const opened = openedIm.parse(await client.conversations.open({ users: incident.commander }));
+        await client.chat.postMessage({ channel: opened.channel.id, text });
+      }
     },
     async remindFollowup({ incident, followup }) {
       const id = incidentId(incident.number);

@@ -273,6 +273,25 @@ describe('post-mortems and follow-ups', () => {
     expect(await bot.runtime.services.repos.timers.list({ subject: `followup:${done?.id}` })).toEqual([]);
   });
 
+  it('reminds the commander directly when the incident channel is archived by then', async () => {
+    const incident = await declare('P1 Orders stuck');
+    await resolve(incident);
+    await drafted(incident.number);
+    const channel = bot.sim.workspace.channels.get(incident.channelId);
+    if (!channel) throw new Error('no channel');
+    channel.isArchived = true;
+    clock.advance(48 * HOUR);
+    await bot.runtime.timers.poll();
+    const direct = bot.sim.workspace.messages.filter(
+      (m) => m.channel.startsWith('D') && m.text.includes(`INC-${incident.number}'s post-mortem was due`),
+    );
+    expect(direct).toHaveLength(1);
+    expect(direct[0]?.text).toContain('<@U_ALICE>');
+    expect(
+      await bot.runtime.services.repos.timers.list({ subject: `postmortem:${incident.number}` }),
+    ).toEqual([]);
+  });
+
   it('the timeline shows people by display name (users.info, cached), not ids', async () => {
     const incident = await declare('P3 Typo on the status page');
     const where = { channelId: incident.channelId };
