@@ -92,6 +92,27 @@ export class PostmortemService {
   }
 
   /**
+   * Before a draft is posted: the incident's post-mortem (one asked for by hand, its severity
+   * requiring none, is created here, due `incidents.postmortemDue` from now, with its reminder), so
+   * that "Mark complete" works as soon as the summary is there.
+   */
+  async prepare(number: number): Promise<Postmortem> {
+    const now = this.#clock.now();
+    return this.#store.transaction(async (repos) => {
+      const incident = await this.#lock(repos, number);
+      this.assertDraftable(incident);
+      const dueAt = addMilliseconds(now, this.#config.incidents.postmortemDue);
+      const { postmortem, created } = await repos.postmortems.ensure({
+        incidentNumber: number,
+        required: false,
+        dueAt,
+      });
+      if (created) await schedulePostmortemReminder(repos.timers, number, dueAt);
+      return postmortem;
+    });
+  }
+
+  /**
    * Records a draft posted in Slack. A post-mortem asked for by hand (its severity requires none)
    * is created here, due `incidents.postmortemDue` from now, with its reminder.
    */

@@ -200,12 +200,10 @@ export async function draftPostmortemFlow(
 ): Promise<DraftOutcome> {
   const { services } = ctx;
   const incident = await asUserErrors(() => services.incidents.get(number));
-  await asUserErrors(async () => services.postmortems.assertDraftable(incident));
+  // The post-mortem exists (and "Mark complete" works) before its summary is posted.
+  const existing = await asUserErrors(() => services.postmortems.prepare(number));
   const markdown = await draftMarkdown(ctx, incident);
-  const [existing, followups] = await Promise.all([
-    services.postmortems.find(number),
-    services.postmortems.followups(number),
-  ]);
+  const followups = await services.postmortems.followups(number);
   const place = incidentPlace(incident);
   const failures: SlackStepFailure[] = [];
   let message: SlackMessageRef | null = null;
@@ -235,17 +233,6 @@ export async function draftPostmortemFlow(
   const postmortem = await asUserErrors(() =>
     services.postmortems.recordDraft(number, { actor, message, fileId }),
   );
-  if (
-    message &&
-    postmortem.status !== 'complete' &&
-    existing?.dueAt.getTime() !== postmortem.dueAt.getTime()
-  ) {
-    // A post-mortem asked for by hand got its due time in recordDraft: show it.
-    const ref = message;
-    await ctx.client.chat
-      .update({ channel: ref.channelId, ts: ref.ts, ...summaryMessage(incident, postmortem, followups) })
-      .catch((error: unknown) => logger.info({ err: error }, 'could not show the due time on the summary'));
-  }
   return { incident, postmortem, markdown, message, fileId, failures };
 }
 
