@@ -12,6 +12,7 @@ import { registerDeployStatusActions } from './slack/deploy/status-actions.ts';
 import { registerHealthActions } from './slack/health/actions.ts';
 import { registerIncidentActions } from './slack/incidents/actions.ts';
 import { registerIncidentHealthButton } from './slack/incidents/health-button.ts';
+import { registerPostmortemActions } from './slack/incidents/postmortem.ts';
 import { registerReactionEvents } from './slack/incidents/reactions.ts';
 import { registerTimelineActions } from './slack/incidents/timeline-actions.ts';
 import { countSlackApiError } from './slack/kit/api-error-metric.ts';
@@ -121,6 +122,7 @@ export function createBot(services: Services, slack: SlackCredentials): Bot {
   registerIncidentActions(app, services);
   registerReactionEvents(app, services);
   registerTimelineActions(app, services);
+  registerPostmortemActions(app, services);
 
   return {
     app,

@@ -17,6 +17,8 @@ import { startMetricsServer } from './http/routes.ts';
 import { InFlight } from './in-flight.ts';
 import { INCIDENT_TIMERS } from './incidents/archive.ts';
 import { IncidentService } from './incidents/incident-service.ts';
+import { POSTMORTEM_TIMERS } from './incidents/postmortem.ts';
+import { PostmortemService } from './incidents/postmortem-service.ts';
 import type { LocalPlatforms, LocalPlatformsInfo } from './local/platforms/index.ts';
 import type { SlackSimulator } from './local/slack/server.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -29,6 +31,7 @@ import { deployServiceFor } from './slack/deploy/notifier.ts';
 import { rolloutServiceFor } from './slack/deploy/rollout-notifier.ts';
 import { SlackWatchNotifier } from './slack/health/watch-message.ts';
 import { slackIncidentNotifier } from './slack/incidents/notifier.ts';
+import { slackPostmortemNotifier } from './slack/incidents/postmortem-notifier.ts';
 import { startSetupRecovery } from './slack/incidents/setup-recovery.ts';
 import { SlackRateLimiter } from './slack/kit/rate-limit.ts';
 import { slackPagerDutyNotifier } from './slack/pagerduty/notifier.ts';
@@ -188,6 +191,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         config,
         logger,
       }),
+      postmortems: new PostmortemService({ store: incidentStore(db, clock), clock, config }),
       health,
       // A watch's rounds are durable timers: started here, run by whichever replica claims them.
       healthWatches: new HealthWatches({
@@ -278,6 +282,12 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
           env: options.env ?? process.env,
           incidents: services.incidents,
           notifier: slackPagerDutyNotifier(bot.app.client),
+        }),
+        ...bindTimerHandlers(POSTMORTEM_TIMERS, {
+          incidents: services.incidents,
+          postmortems: services.postmortems,
+          notifier: slackPostmortemNotifier(bot.app.client),
+          logger,
         }),
       },
     });

@@ -7,6 +7,7 @@ import type { HealthService } from './health/service.ts';
 import type { HealthWatches } from './health/watches.ts';
 import type { InFlight } from './in-flight.ts';
 import type { IncidentService } from './incidents/incident-service.ts';
+import type { PostmortemService } from './incidents/postmortem-service.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { PlatformRegistry } from './platform/factory.ts';
@@ -31,6 +32,8 @@ export interface Services {
   repos: Repositories;
   /** Every change of an incident: one method each (one transaction, its timeline event). */
   incidents: IncidentService<FlowRun>;
+  /** Post-mortems and follow-ups of incidents. */
+  postmortems: PostmortemService;
   health: HealthService;
   /** Health watches (`/deploy health --watch`): rows in Postgres, their rounds durable timers. */
   healthWatches: HealthWatches;

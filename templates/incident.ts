@@ -37,6 +37,8 @@ export interface ResolutionFields {
   rootCause: string;
   postMortemRequired: boolean;
   postMortemDue?: string;
+  /** How long after the resolution it is due, when not 48 hours (incidents.postmortemDue), e.g. `3d`. */
+  postMortemWithin?: string;
 }
 
 export const resolutionSubject = (f: { severity: string; title: string }): string =>
@@ -51,7 +53,7 @@ export const resolutionBody = (f: ResolutionFields): string =>
     ...(f.postMortemRequired
       ? [
           '',
-          `*Post-mortem:* Will be published within 48 hours${f.postMortemDue ? ` (by ${f.postMortemDue})` : ''}`,
+          `*Post-mortem:* Will be published within ${f.postMortemWithin ?? '48 hours'}${f.postMortemDue ? ` (by ${f.postMortemDue})` : ''}`,
         ]
       : []),
   ].join('\n');

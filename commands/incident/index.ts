@@ -1,9 +1,11 @@
 import type { SlashCommandSpec } from '../../src/slack/kit/command.ts';
 import { help } from '../help.ts';
 import { declare } from './declare.ts';
+import { followup } from './followup.ts';
 import { incidentHealth } from './health.ts';
 import { list } from './list.ts';
 import { note } from './note.ts';
+import { postmortem } from './postmortem.ts';
 import { reopen } from './reopen.ts';
 import { resolve } from './resolve.ts';
 import { role } from './role.ts';
@@ -31,5 +33,7 @@ export const incidentCommand: SlashCommandSpec = {
     note,
     timeline,
     stats,
+    postmortem,
+    followup,
   ],
 };

@@ -6,7 +6,7 @@ import { timelineMarkdown } from '../../src/incidents/timeline-export.ts';
 import type { Services } from '../../src/services.ts';
 import { buildMarkdownMessages } from '../../src/slack/incidents/blocks/timeline-export.ts';
 import { incidentOfCommand } from '../../src/slack/incidents/context.ts';
-import { renderTimelinePage } from '../../src/slack/incidents/timeline-page.ts';
+import { renderTimelinePage, timelineNames } from '../../src/slack/incidents/timeline-page.ts';
 import type { CommandInvocation, Subcommand } from '../../src/slack/kit/command.ts';
 import { UserInputError } from '../../src/slack/kit/errors.ts';
 
@@ -48,7 +48,14 @@ async function sendExport(invocation: CommandInvocation, incident: Incident): Pr
   const id = incidentId(incident.number);
   if (!(await invocation.ackOnce())) return;
   const events = await allEvents(services, incident);
-  const messages = buildMarkdownMessages(`${id} timeline (Markdown)`, timelineMarkdown(incident, events));
+  const nameOf = await timelineNames(services, client, [
+    ...events,
+    ...(incident.commander ? [{ actor: incident.commander, text: '', data: {} }] : []),
+  ]);
+  const messages = buildMarkdownMessages(
+    `${id} timeline (Markdown)`,
+    timelineMarkdown(incident, events, nameOf),
+  );
   const opened = openedIm.safeParse(await client.conversations.open({ users: payload.user_id }));
   if (!opened.success) {
     throw new Error(`conversations.open answered without a channel id for ${payload.user_id}`);
@@ -73,6 +80,8 @@ export const timeline: Subcommand = {
     if (request.kind === 'export') return sendExport(invocation, incident);
     // Acknowledge before the database work; the page then arrives through response_url.
     await invocation.ack();
-    await invocation.reply(await renderTimelinePage(services, incident, request.page, { clamp: false }));
+    await invocation.reply(
+      await renderTimelinePage(services, invocation.client, incident, request.page, { clamp: false }),
+    );
   },
 };

@@ -458,6 +458,8 @@ export const configSchema = z.strictObject({
         .default(['commander', 'communications lead', 'scribe']),
       /** Archive the incident channel this long after resolution; 0 disables. */
       archiveAfter: durationSchema.default(7 * 86_400_000),
+      /** The commander is reminded when the post-mortem is not marked complete this long after resolution. */
+      postmortemDue: durationSchema.default(48 * 3_600_000),
     })
     .prefault({}),
   severities: z

@@ -17,6 +17,7 @@ import { IncidentInputError, IncidentNotFoundError, IncidentStateError, UnknownR
 import { type AffectedServicesHealth, overallStatus } from './health-check.ts';
 import { type Incident, type IncidentRole, incidentId, type SlackMessageRef } from './incident.ts';
 import type { IncidentRepositories, IncidentStore } from './ports.ts';
+import { type PostmortemPlan, schedulePostmortem } from './postmortem.ts';
 import { parseSeverity } from './severity.ts';
 import { type IncidentStatus, OPEN_STATUSES } from './status.ts';
 import { BOT_ACTOR, noteSourceKey, pinSourceKey, type TimelineEvent } from './timeline.ts';
@@ -105,6 +106,8 @@ export interface ResolveOutcome {
   incident: Incident;
   /** The channel's archive timer; null when nothing is archived (no channel, or archiveAfter 0). */
   archive: ArchivePlan | null;
+  /** The post-mortem the severity requires (due, reminded), or null. */
+  postmortem: PostmortemPlan | null;
 }
 
 export interface NoteInput {
@@ -403,7 +406,13 @@ export class IncidentService<Run = unknown> {
       });
       await repos.timers.cancelSubject(incidentSubject(number));
       const archive = await scheduleArchive(repos.timers, incident, this.#config.incidents.archiveAfter);
-      return { incident, archive };
+      const postmortem = await schedulePostmortem(
+        repos,
+        incident,
+        this.#config.severities.find((s) => s.name === incident.severity),
+        this.#config.incidents.postmortemDue,
+      );
+      return { incident, archive, postmortem };
     });
   }
 

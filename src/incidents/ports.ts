@@ -7,6 +7,7 @@ import type { PagerDutyOutbox } from '../pagerduty/pagerduty.ts';
 import type { TimerRecords } from '../timers/timers.ts';
 import type { JsonObject } from '../util/json.ts';
 import type { Incident, IncidentRole, SlackMessageRef } from './incident.ts';
+import type { FollowupRecords, PostmortemRecords } from './postmortem.ts';
 import type { IncidentStatus } from './status.ts';
 import type { TimelineEvent, TimelineKind } from './timeline.ts';
 
@@ -134,6 +135,9 @@ export interface IncidentRepositories<Run = unknown> {
   timers: TimerRecords;
   /** Pages for PagerDuty, recorded with the change that caused them (sent by a timer). */
   pagerduty: PagerDutyOutbox;
+  /** Post-mortems and follow-ups (src/incidents/postmortem.ts). */
+  postmortems: PostmortemRecords;
+  followups: FollowupRecords;
 }
 
 /** The records: read outside a transaction, or change in one. */

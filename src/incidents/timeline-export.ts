@@ -6,6 +6,7 @@
 
 import type { Incident } from './incident.ts';
 import { incidentId } from './incident.ts';
+import { type NameOf, replaceMentions } from './people.ts';
 import { STATUS_LABEL } from './status.ts';
 import type { TimelineEvent, TimelineKind } from './timeline.ts';
 
@@ -42,10 +43,14 @@ export function escapeMarkdown(text: string): string {
     .trim();
 }
 
-/** A Slack user id becomes `@U123`; the bot's own events read `runbook-bot`. */
-export function actorLabel(actor: string): string {
+/**
+ * A Slack user id becomes `@name` (by `nameOf`; `@U123` without one); the bot's own events read
+ * `runbook-bot`.
+ */
+export function actorLabel(actor: string, nameOf?: NameOf): string {
   if (actor === 'bot') return 'runbook-bot';
-  return /^[UW][A-Z0-9_]+$/.test(actor) ? `@${actor}` : escapeMarkdown(actor);
+  if (!/^[UW][A-Z0-9_]+$/.test(actor)) return escapeMarkdown(actor);
+  return `@${nameOf ? escapeMarkdown(nameOf(actor)) : actor}`;
 }
 
 /** What a pinned message carries in its event data (see the 📌 listener). */
@@ -68,33 +73,49 @@ export function pinnedMessageData(data: Record<string, unknown>): PinnedMessageD
   };
 }
 
-function details(event: TimelineEvent): string {
-  const text = escapeMarkdown(event.text);
+function details(event: TimelineEvent, nameOf?: NameOf): string {
+  const text = escapeMarkdown(nameOf ? replaceMentions(event.text, nameOf) : event.text);
   if (event.kind !== 'pinned_message') return text;
   const pin = pinnedMessageData(event.data);
   const parts = [text];
   if (pin.permalink) parts.push(`([message](${pin.permalink}))`);
-  if (pin.pinnedBy) parts.push(`pinned by ${actorLabel(pin.pinnedBy)}`);
+  if (pin.pinnedBy) parts.push(`pinned by ${actorLabel(pin.pinnedBy, nameOf)}`);
   return parts.join(' ');
 }
 
-/** The whole timeline of one incident as a Markdown document; events oldest first. */
-export function timelineMarkdown(incident: Incident, events: readonly TimelineEvent[]): string {
+/** The events as a Markdown table (or a line saying there are none); people by `nameOf`. */
+export function timelineTable(events: readonly TimelineEvent[], nameOf?: NameOf): string[] {
+  if (events.length === 0) return ['_No events recorded._'];
+  return [
+    '| Time (UTC) | Actor | Event | Details |',
+    '| --- | --- | --- | --- |',
+    ...events.map(
+      (e) =>
+        `| ${formatUtc(e.at)} | ${actorLabel(e.actor, nameOf)} | ${TIMELINE_KIND_LABELS[e.kind]} | ${details(e, nameOf) || ' '} |`,
+    ),
+  ];
+}
+
+/**
+ * The whole timeline of one incident as a Markdown document; events oldest first, people by
+ * `nameOf` (their ids without one).
+ */
+export function timelineMarkdown(
+  incident: Incident,
+  events: readonly TimelineEvent[],
+  nameOf?: NameOf,
+): string {
   const facts = [
     `- **Severity:** ${escapeMarkdown(incident.severity)}`,
     `- **Status:** ${STATUS_LABEL[incident.status]}`,
     `- **Started:** ${formatUtc(incident.startedAt)}`,
     ...(incident.resolvedAt ? [`- **Resolved:** ${formatUtc(incident.resolvedAt)}`] : []),
-    `- **Commander:** ${incident.commander ? actorLabel(incident.commander) : 'unassigned'}`,
+    `- **Commander:** ${incident.commander ? actorLabel(incident.commander, nameOf) : 'unassigned'}`,
     ...(incident.affectedServices.length > 0
       ? [`- **Affected services:** ${incident.affectedServices.map(escapeMarkdown).join(', ')}`]
       : []),
     `- **Events:** ${events.length}`,
   ];
-  const rows = events.map(
-    (e) =>
-      `| ${formatUtc(e.at)} | ${actorLabel(e.actor)} | ${TIMELINE_KIND_LABELS[e.kind]} | ${details(e) || ' '} |`,
-  );
   return [
     `# ${incidentId(incident.number)}: ${escapeMarkdown(incident.title)}`,
     '',
@@ -102,9 +123,7 @@ export function timelineMarkdown(incident: Incident, events: readonly TimelineEv
     '',
     '## Timeline (UTC)',
     '',
-    ...(rows.length > 0
-      ? ['| Time (UTC) | Actor | Event | Details |', '| --- | --- | --- | --- |', ...rows]
-      : ['_No events recorded._']),
+    ...timelineTable(events, nameOf),
     '',
   ].join('\n');
 }

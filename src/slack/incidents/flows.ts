@@ -37,6 +37,7 @@ import {
   severityMessage,
   updateMessage,
 } from './messages.ts';
+import { draftAfterResolve } from './postmortem.ts';
 
 /**
  * Domain refusals become private answers with what to do; anything else propagates. Their messages
@@ -241,9 +242,11 @@ export async function resolveFlow(
   number: number,
   input: { actor: string; resolution: string; rootCause?: string | null },
 ): Promise<SlackOutcome> {
-  const { incident, archive } = await asUserErrors(() => ctx.services.incidents.resolve(number, input));
+  const { incident, archive, postmortem } = await asUserErrors(() =>
+    ctx.services.incidents.resolve(number, input),
+  );
   const severity = findSeverity(incident.severity, ctx.services.config.severities);
-  const failures = await announce(ctx, incident, resolutionMessage(incident, severity));
+  const failures = await announce(ctx, incident, resolutionMessage(incident, severity, postmortem?.dueAt));
   if (archive && incident.channelId) {
     const channel = incident.channelId;
     const when = slackDate(archive.dueAt);
@@ -253,6 +256,8 @@ export async function resolveFlow(
     );
     failures.push(...steps.failures);
   }
+  // The severity requires a post-mortem: its draft, from the record as resolved.
+  if (postmortem) failures.push(...(await draftAfterResolve(ctx, number)));
   return { incident, failures };
 }
 

@@ -60,8 +60,15 @@ export function updateMessage(
   );
 }
 
-export function resolutionMessage(incident: Incident, severity: SeverityConfig | undefined): SlackText {
+/** `postmortemDue`: when the resolve scheduled the post-mortem (incidents.postmortemDue). */
+export function resolutionMessage(
+  incident: Incident,
+  severity: SeverityConfig | undefined,
+  postmortemDue?: Date,
+): SlackText {
   const resolvedAt = incident.resolvedAt ?? incident.updatedAt;
+  const due = postmortemDue ?? new Date(resolvedAt.getTime() + POST_MORTEM_WITHIN_MS);
+  const within = differenceInMilliseconds(due, resolvedAt);
   const postMortemRequired = severity?.postMortemRequired ?? false;
   return subjectAndBody(
     resolutionSubject({ severity: incident.severity, title: title(incident) }),
@@ -75,7 +82,10 @@ export function resolutionMessage(incident: Incident, severity: SeverityConfig |
         : 'Under investigation',
       postMortemRequired,
       ...(postMortemRequired
-        ? { postMortemDue: slackDate(new Date(resolvedAt.getTime() + POST_MORTEM_WITHIN_MS)) }
+        ? {
+            postMortemDue: slackDate(due),
+            ...(within !== POST_MORTEM_WITHIN_MS ? { postMortemWithin: formatDuration(within) } : {}),
+          }
         : {}),
     }),
   );

@@ -10,7 +10,7 @@ import { renderTimelinePage } from './timeline-page.ts';
 const PAGE_ACTION = new RegExp(`^${TIMELINE_PAGE_ACTION}(?::|$)`);
 
 export function registerTimelineActions(app: App, services: Services): void {
-  app.action<BlockButtonAction>(PAGE_ACTION, async ({ ack, action, respond, body }) => {
+  app.action<BlockButtonAction>(PAGE_ACTION, async ({ ack, action, respond, body, client }) => {
     await ack();
     const logger = services.logger.child({ action: action.action_id, user: body.user.id });
     const target = parseTimelinePageValue(action.value);
@@ -33,7 +33,7 @@ export function registerTimelineActions(app: App, services: Services): void {
         });
         return;
       }
-      const page = await renderTimelinePage(services, incident, target.page, { clamp: true });
+      const page = await renderTimelinePage(services, client, incident, target.page, { clamp: true });
       await respond({ response_type: 'ephemeral', replace_original: true, ...page });
     } catch (error) {
       const unavailable = unavailableText(error);

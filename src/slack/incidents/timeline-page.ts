@@ -1,11 +1,29 @@
 /** Loads one page of an incident's timeline and renders it (the command and the page buttons share it). */
 
+import type { WebClient } from '@slack/web-api';
 import type { Incident } from '../../incidents/incident.ts';
 import { incidentId } from '../../incidents/incident.ts';
+import { peopleIn } from '../../incidents/people.ts';
+import type { TimelineEvent } from '../../incidents/timeline.ts';
 import type { Services } from '../../services.ts';
 import type { Reply } from '../kit/command.ts';
+import { displayNames, type NameOf } from '../kit/display-names.ts';
 import { UserInputError } from '../kit/errors.ts';
 import { buildTimelinePage, TIMELINE_PAGE_SIZE, timelinePageCount } from './blocks/timeline.ts';
+
+/** The names of the people of these events (actors, pinners, mentions), looked up at once. */
+export function timelineNames(
+  services: Pick<Services, 'clock'>,
+  client: WebClient,
+  events: readonly Pick<TimelineEvent, 'actor' | 'text' | 'data'>[],
+): Promise<NameOf> {
+  const pinners = events.map((e) => (typeof e.data.pinnedBy === 'string' ? e.data.pinnedBy : null));
+  const ids = peopleIn({
+    actors: [...events.map((e) => e.actor), ...pinners],
+    texts: events.map((e) => e.text),
+  });
+  return displayNames(client, services.clock, ids);
+}
 
 /**
  * `last` is the newest page. A page past the end is a UserInputError when `clamp` is false (typed by
@@ -13,6 +31,7 @@ import { buildTimelinePage, TIMELINE_PAGE_SIZE, timelinePageCount } from './bloc
  */
 export async function renderTimelinePage(
   services: Services,
+  client: WebClient,
   incident: Incident,
   requested: number | 'last',
   options: { clamp: boolean },
@@ -34,5 +53,6 @@ export async function renderTimelinePage(
     limit: TIMELINE_PAGE_SIZE,
     offset: (page - 1) * TIMELINE_PAGE_SIZE,
   });
-  return buildTimelinePage({ incident, events, page, pages, total });
+  const nameOf = await timelineNames(services, client, events);
+  return buildTimelinePage({ incident, events, page, pages, total, nameOf });
 }

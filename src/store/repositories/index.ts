@@ -9,6 +9,7 @@ import { IncidentRoleRepository } from './incident-roles.ts';
 import { IncidentRepository } from './incidents.ts';
 import { OperationRepository } from './operations.ts';
 import { PagerDutyEventRepository } from './pagerduty.ts';
+import { FollowupRepository, PostmortemRepository } from './postmortems.ts';
 import { ProcessedRequestRepository } from './processed-requests.ts';
 import { RolloutRepository } from './rollouts.ts';
 import { StatsRepository } from './stats.ts';
@@ -33,6 +34,9 @@ export interface Repositories {
   stats: StatsRepository;
   /** Gradual roll-outs (src/deploy/rollout.ts). */
   rollouts: RolloutRepository;
+  /** Post-mortems and follow-ups (src/incidents/postmortem.ts). */
+  postmortems: PostmortemRepository;
+  followups: FollowupRepository;
 }
 
 export function repositories(q: Queryable, clock: Clock = systemClock): Repositories {
@@ -49,6 +53,8 @@ export function repositories(q: Queryable, clock: Clock = systemClock): Reposito
     pagerduty: new PagerDutyEventRepository(q, clock),
     stats: new StatsRepository(q),
     rollouts: new RolloutRepository(q, clock),
+    postmortems: new PostmortemRepository(q, clock),
+    followups: new FollowupRepository(q, clock),
   };
 }
 
@@ -60,6 +66,8 @@ function incidentRepositories(q: Queryable, clock: Clock): IncidentRepositories<
     setupRuns: new FlowRunRepository(q, clock),
     timers: new TimerRepository(q, clock),
     pagerduty: new PagerDutyEventRepository(q, clock),
+    postmortems: new PostmortemRepository(q, clock),
+    followups: new FollowupRepository(q, clock),
   };
 }
 

@@ -345,7 +345,7 @@ describe('the incident timeline, end to end', () => {
     expect(markdown).toContain(`# INC-${incident.number}: DB \\&lt;!channel\\&gt; &amp; co`);
     expect(markdown).toContain('- **Severity:** P1');
     expect(markdown).toContain('- **Status:** Investigating');
-    expect(markdown).toContain('| 2026-01-05T08:00:01Z | @U_BOB | Note | step 1 x');
-    expect(markdown).toContain('| 2026-01-05T08:05:00Z | @U_BOB | Note | step 300 x');
+    expect(markdown).toContain('| 2026-01-05T08:00:01Z | @bob | Note | step 1 x');
+    expect(markdown).toContain('| 2026-01-05T08:05:00Z | @bob | Note | step 300 x');
   });
 });

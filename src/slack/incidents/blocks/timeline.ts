@@ -7,6 +7,7 @@ import { Blocks, Elements, Message } from 'slack-block-builder';
 import { z } from 'zod';
 import type { Incident } from '../../../incidents/incident.ts';
 import { incidentId } from '../../../incidents/incident.ts';
+import { type NameOf, replaceMentions } from '../../../incidents/people.ts';
 import type { TimelineEvent, TimelineKind } from '../../../incidents/timeline.ts';
 import { pinnedMessageData, TIMELINE_KIND_LABELS } from '../../../incidents/timeline-export.ts';
 import type { Reply } from '../../kit/command.ts';
@@ -86,20 +87,28 @@ export function escapeOneLine(raw: string, max: number): string {
   return `${out}…`;
 }
 
-/** `<@U123>` for a Slack user; the bot's own events read `runbook-bot`. */
-export function actorMention(actor: string): string {
+/**
+ * A Slack user by name in bold (`nameOf`; `<@U123>` without one), never a ping; the bot's own
+ * events read `runbook-bot`.
+ */
+export function actorMention(actor: string, nameOf?: NameOf): string {
   if (actor === 'bot') return '_runbook-bot_';
-  return /^[UW][A-Z0-9_]+$/.test(actor) ? `<@${actor}>` : escapeOneLine(actor, 80);
+  if (!/^[UW][A-Z0-9_]+$/.test(actor)) return escapeOneLine(actor, 80);
+  return nameOf ? `*${escapeOneLine(nameOf(actor), 80)}*` : `<@${actor}>`;
 }
 
-/** One event on one line: local time, actor, kind emoji, escaped text (and a pinned message's link). */
-export function timelineLine(event: TimelineEvent): string {
-  const head = `${slackDate(event.at)} ${actorMention(event.actor)} ${TIMELINE_KIND_EMOJI[event.kind]}`;
-  const text = escapeOneLine(event.text, EVENT_TEXT_MAX) || `_${TIMELINE_KIND_LABELS[event.kind]}_`;
+/**
+ * One event on one line: local time, actor, kind emoji, escaped text (and a pinned message's
+ * link). With `nameOf`, people (actors and `<@U…>` mentions in the text) show by name.
+ */
+export function timelineLine(event: TimelineEvent, nameOf?: NameOf): string {
+  const head = `${slackDate(event.at)} ${actorMention(event.actor, nameOf)} ${TIMELINE_KIND_EMOJI[event.kind]}`;
+  const raw = nameOf ? replaceMentions(event.text, nameOf) : event.text;
+  const text = escapeOneLine(raw, EVENT_TEXT_MAX) || `_${TIMELINE_KIND_LABELS[event.kind]}_`;
   if (event.kind !== 'pinned_message') return `${head} ${text}`;
   const pin = pinnedMessageData(event.data);
   const link = pin.permalink ? ` <${escapeMrkdwn(pin.permalink)}|(message)>` : '';
-  const by = pin.pinnedBy ? ` · pinned by ${actorMention(pin.pinnedBy)}` : '';
+  const by = pin.pinnedBy ? ` · pinned by ${actorMention(pin.pinnedBy, nameOf)}` : '';
   return `${head} ${text}${link}${by}`;
 }
 
@@ -110,6 +119,8 @@ export interface TimelinePageInput {
   page: number;
   pages: number;
   total: number;
+  /** People by name (ids without it). */
+  nameOf?: NameOf;
 }
 
 /** The ephemeral answer showing one page of the timeline. */
@@ -123,7 +134,9 @@ export function buildTimelinePage(input: TimelinePageInput): Reply {
   );
   const sections =
     input.events.length > 0
-      ? packLines(input.events.map(timelineLine)).map((t) => Blocks.Section({ text: t }))
+      ? packLines(input.events.map((e) => timelineLine(e, input.nameOf))).map((t) =>
+          Blocks.Section({ text: t }),
+        )
       : [
           Blocks.Section({
             text: `No events on ${id}'s timeline yet. \`/incident note ${id} <text>\` adds one; a :pushpin: reaction on a message in the incident channel adds that message.`,
