@@ -1,6 +1,7 @@
 import type { SlashCommandSpec } from '../../src/slack/kit/command.ts';
 import { help } from '../help.ts';
 import { declare } from './declare.ts';
+import { escalate } from './escalate.ts';
 import { incidentHealth } from './health.ts';
 import { list } from './list.ts';
 import { note } from './note.ts';
@@ -26,6 +27,7 @@ export const incidentCommand: SlashCommandSpec = {
     severity,
     resolve,
     reopen,
+    escalate,
     incidentHealth,
     note,
     timeline,

@@ -1,0 +1,194 @@
+/**
+ * Escalation ladders on durable timers: declaring (or reopening) schedules one `incident.escalate`
+ * timer per level, due at the level's delay; its handler escalates unless the incident was
+ * acknowledged (which cancels them), resolved (which cancels every timer of the incident) or reopened
+ * since (another round). Reaching a level that pages records a PagerDuty trigger in the outbox, in the
+ * escalation's transaction; acknowledging and resolving record the acknowledge and resolve of every
+ * page of the round. What people see goes through the IncidentNotifier.
+ */
+import { addMilliseconds } from 'date-fns/addMilliseconds';
+import { z } from 'zod';
+import type { RunbookConfig } from '../config/schema.ts';
+import type { Logger } from '../logger.ts';
+import type { PageRequest, PagerDutyOutbox, PagerDutySeverity } from '../pagerduty/pagerduty.ts';
+import { type DueTimer, incidentSubject, type TimerHandler, type TimerRecords } from '../timers/timers.ts';
+import { type Incident, incidentId } from './incident.ts';
+import { type LadderLevel, longestLadder } from './ladder.ts';
+import type { IncidentNotifier } from './ports.ts';
+
+export const ESCALATE_TIMER_KIND = 'incident.escalate';
+export const escalateTimerId = (number: number, level: number): string =>
+  `incident-escalate:${number}:${level}`;
+
+/** What an escalation did: the level reached (fresh: recorded now, else by an earlier run of the timer). */
+export type EscalateOutcome =
+  | {
+      kind: 'escalated';
+      incident: Incident;
+      level: LadderLevel;
+      of: number;
+      reason: string;
+      actor: string;
+      fresh: boolean;
+      /** A PagerDuty trigger was recorded in the outbox. */
+      paged: boolean;
+    }
+  | { kind: 'skipped'; why: string };
+
+/** The ladder's timers of one round, for the levels above `above`, due `delay` after `from`. */
+export async function scheduleLadder(
+  timers: TimerRecords,
+  input: { number: number; ladder: readonly LadderLevel[]; from: Date; round: number; above: number },
+): Promise<void> {
+  for (const level of input.ladder) {
+    if (level.level <= input.above) continue;
+    await timers.schedule({
+      id: escalateTimerId(input.number, level.level),
+      kind: ESCALATE_TIMER_KIND,
+      subject: incidentSubject(input.number),
+      payload: { incident: input.number, level: level.level, round: input.round },
+      dueAt: addMilliseconds(input.from, level.delayMs),
+    });
+  }
+}
+
+/** Stops the ladder: every level's timer of the incident. */
+export async function cancelLadder(
+  timers: TimerRecords,
+  number: number,
+  config: RunbookConfig,
+): Promise<void> {
+  for (let level = 1; level <= longestLadder(config); level++)
+    await timers.cancel(escalateTimerId(number, level));
+}
+
+/** The stable PagerDuty dedup key of an incident: retries and later events address the same alert. */
+export function pagerDutyDedupKey(organisation: string, number: number): string {
+  const org = organisation
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+  return `runbook-${org || 'runbook'}-${incidentId(number)}`;
+}
+
+/** Ours to PagerDuty's: the first severity is critical, then error, warning, and info for the rest. */
+export function pagerDutySeverity(config: RunbookConfig, severity: string): PagerDutySeverity {
+  const order: PagerDutySeverity[] = ['critical', 'error', 'warning', 'info'];
+  const index = config.severities.findIndex((s) => s.name === severity);
+  return order[Math.min(Math.max(index, 0), order.length - 1)] ?? 'info';
+}
+
+const PAGE_SOURCE = 'runbook-bot';
+
+/** The trigger of a level that pages. */
+export function triggerPage(
+  config: RunbookConfig,
+  incident: Incident,
+  level: LadderLevel,
+  round: number,
+  reason: string,
+): PageRequest | null {
+  if (!level.routingKeyRef) return null;
+  const dedupKey = pagerDutyDedupKey(config.organisation, incident.number);
+  return {
+    idempotencyKey: `${dedupKey}:trigger:L${level.level}:r${round}`,
+    incidentNumber: incident.number,
+    kind: 'alert',
+    routingKeyRef: level.routingKeyRef,
+    event: {
+      action: 'trigger',
+      dedupKey,
+      payload: {
+        summary: `${incidentId(incident.number)} [${incident.severity}] ${incident.title}`.slice(0, 1024),
+        // TODO(pagerduty): `pagerduty.source` once that config block exists.
+        source: PAGE_SOURCE,
+        severity: pagerDutySeverity(config, incident.severity),
+        timestamp: incident.startedAt,
+        customDetails: {
+          incident: incidentId(incident.number),
+          severity: incident.severity,
+          status: incident.status,
+          level: `${level.level}: ${level.name}`,
+          reason,
+          commander: incident.commander,
+          affectedServices: incident.affectedServices,
+        },
+      },
+    },
+  };
+}
+
+/** Acknowledges or resolves in PagerDuty every page of the round: the levels reached that page. */
+export async function followUpPages(
+  outbox: PagerDutyOutbox,
+  config: RunbookConfig,
+  incident: Incident,
+  ladder: readonly LadderLevel[],
+  action: 'acknowledge' | 'resolve',
+  round: number,
+): Promise<number> {
+  const dedupKey = pagerDutyDedupKey(config.organisation, incident.number);
+  let recorded = 0;
+  for (const level of ladder) {
+    if (level.level > incident.escalationLevel || !level.routingKeyRef) continue;
+    const page: PageRequest = {
+      idempotencyKey: `${dedupKey}:${action}:L${level.level}:r${round}`,
+      incidentNumber: incident.number,
+      kind: 'alert',
+      routingKeyRef: level.routingKeyRef,
+      event: { action, dedupKey },
+    };
+    if (await outbox.enqueue(page)) recorded++;
+  }
+  return recorded;
+}
+
+const payloadSchema = z.object({
+  incident: z.number().int().positive(),
+  level: z.number().int().positive(),
+  round: z.number().int().nonnegative(),
+});
+
+export interface EscalationTimerDeps {
+  /** The incident service (src/runtime.ts passes services.incidents). */
+  incidents: {
+    escalateOnSchedule(number: number, at: { level: number; round: number }): Promise<EscalateOutcome>;
+  };
+  notifier: IncidentNotifier;
+  logger: Logger;
+}
+
+function escalateTimerHandler(deps: EscalationTimerDeps): TimerHandler {
+  return async (timer: DueTimer) => {
+    const parsed = payloadSchema.safeParse(timer.payload);
+    if (!parsed.success) {
+      deps.logger.error(
+        { timer: timer.id, payload: timer.payload },
+        'escalation timer with a bad payload: dropped',
+      );
+      return;
+    }
+    const { incident: number, level, round } = parsed.data;
+    const logger = deps.logger.child({ incident: number, timer: timer.id, level });
+    const outcome = await deps.incidents.escalateOnSchedule(number, { level, round });
+    if (outcome.kind === 'skipped') {
+      logger.info({ why: outcome.why }, 'escalation timer due: nothing to do');
+      return;
+    }
+    // Recorded by an earlier run whose notice failed (the timer ran again): say it now.
+    if (!outcome.fresh && timer.attempt <= 1) return;
+    await deps.notifier.escalated({
+      incident: outcome.incident,
+      level: outcome.level,
+      of: outcome.of,
+      reason: outcome.reason,
+      actor: outcome.actor,
+    });
+    logger.info({ paged: outcome.paged }, 'incident escalated by its ladder');
+  };
+}
+
+/** The escalation module's timers (src/runtime.ts merges them into the loop). */
+export const ESCALATION_TIMERS: Record<string, (deps: EscalationTimerDeps) => TimerHandler> = {
+  [ESCALATE_TIMER_KIND]: escalateTimerHandler,
+};
