@@ -743,7 +743,7 @@ export class IncidentService<Run = unknown> {
         return { kind: 'skipped', why: `at level ${current.escalationLevel} already` };
       const reason =
         level.delayMs === 0
-          ? `${incidentId(number)} is ${current.severity}: this level is told at once`
+          ? `${round === 0 ? 'declared' : 'reopened'} as ${current.severity}: this level is told at once`
           : `not acknowledged ${formatDuration(level.delayMs)} after it was ${round === 0 ? 'declared' : 'reopened'}`;
       return this.#recordEscalation(repos, current, level, ladder.length, {
         actor: BOT_ACTOR,

@@ -46,7 +46,9 @@ describe('update reminders', () => {
     await advance(15 * MINUTE - 1_000);
     expect(reminders()).toEqual([]);
     await advance(1_000);
-    expect(reminders().map((m) => m.text)).toEqual([`:memo: <@U_ALICE>: the next update of INC-${number} is due now.`]);
+    expect(reminders().map((m) => m.text)).toEqual([
+      `:memo: <@U_ALICE>: the next update of INC-${number} is due now.`,
+    ]);
     expect(overdue()).toEqual([]);
 
     // Its button opens the update form.
