@@ -177,6 +177,12 @@ function escalateTimerHandler(deps: EscalationTimerDeps): TimerHandler {
     }
     // Recorded by an earlier run whose notice failed (the timer ran again): say it now.
     if (!outcome.fresh && timer.attempt <= 1) return;
+    // A level with nobody to tell, nothing to page and no action is reached quietly (the timeline has it).
+    const { notify, routingKeyRef, action } = outcome.level;
+    if (notify.length === 0 && !routingKeyRef && !action) {
+      logger.info('escalated to a level with nobody to notify: not announced');
+      return;
+    }
     await deps.notifier.escalated({
       incident: outcome.incident,
       level: outcome.level,
