@@ -381,10 +381,23 @@ export class IncidentService<Run = unknown> {
       // The new severity's ladder applies from the round's start, above the level reached.
       if (!incident.acknowledgedAt) {
         const { round, from } = await this.#round(repos, incident);
+        const ladder = this.ladder(severity.name);
+        // Levels of the new ladder the incident stands at already page now when they page.
+        for (const level of ladder) {
+          if (level.level > incident.escalationLevel) continue;
+          const page = triggerPage(
+            this.#config,
+            incident,
+            level,
+            round,
+            `severity ${severity.name}: ${reason}`,
+          );
+          if (page) await repos.pagerduty.enqueue(page);
+        }
         await cancelLadder(repos.timers, number, this.#config);
         await scheduleLadder(repos.timers, {
           number,
-          ladder: this.ladder(severity.name),
+          ladder,
           from,
           round,
           above: incident.escalationLevel,

@@ -249,6 +249,26 @@ describe('escalation ladders, acknowledgement and /incident escalate', () => {
     expect(await pages(incident.number)).toEqual([]);
   });
 
+  it('a severity change applies the new ladder from the declaration, above the level reached', async () => {
+    // P2: escalation.levels, two hours apart; made P0 after 40 minutes, P0's level 2 (30m) is past.
+    const incident = await declare(bot, 'P2 Reports late');
+    await advance(0);
+    expect(await escalations(incident.number)).toEqual([1]);
+    clock.advance(40 * MINUTE);
+    expect(await command(bot, `severity INC-${incident.number} P0 all customers affected`)).toContain('P0');
+    // At level 1 of the P0 ladder now, whose level 1 pages.
+    expect(
+      (await pages(incident.number)).map((p) => p.idempotency_key.split(':').slice(1).join(':')),
+    ).toEqual(['trigger:L1:r0']);
+    await advance(0);
+    expect(await escalations(incident.number)).toEqual([1, 2]);
+    expect(members(incident.channelId ?? '')).toContain('U_CAROL');
+    await advance(20 * MINUTE - 1_000);
+    expect(await escalations(incident.number)).toEqual([1, 2]);
+    await advance(1_000);
+    expect(await escalations(incident.number)).toEqual([1, 2, 3]);
+  });
+
   it('two replicas fire each timer once, and a restart in between loses nothing', async () => {
     const replica = await startTestBot({ env, clock, replicaOf: bot });
     let restarted: TestBot | undefined;
