@@ -152,11 +152,15 @@ const payloadSchema = z.object({
 export interface EscalationTimerDeps {
   /** The incident service (src/runtime.ts passes services.incidents). */
   incidents: {
+    find(number: number): Promise<Incident | null>;
     escalateOnSchedule(number: number, at: { level: number; round: number }): Promise<EscalateOutcome>;
   };
   notifier: IncidentNotifier;
   logger: Logger;
 }
+
+/** Tries of an escalation that waits for the incident's Slack setup before it goes on without it. */
+const SETUP_WAIT_ATTEMPTS = 4;
 
 function escalateTimerHandler(deps: EscalationTimerDeps): TimerHandler {
   return async (timer: DueTimer) => {
@@ -170,6 +174,11 @@ function escalateTimerHandler(deps: EscalationTimerDeps): TimerHandler {
     }
     const { incident: number, level, round } = parsed.data;
     const logger = deps.logger.child({ incident: number, timer: timer.id, level });
+    // A level due at once can come before the incident's Slack setup is done: wait for it (a few tries).
+    const found = await deps.incidents.find(number);
+    if (found && found.status !== 'resolved' && !found.headline && timer.attempt < SETUP_WAIT_ATTEMPTS) {
+      throw new Error(`${incidentId(number)} is not set up in Slack yet: escalating once it is`);
+    }
     const outcome = await deps.incidents.escalateOnSchedule(number, { level, round });
     if (outcome.kind === 'skipped') {
       logger.info({ why: outcome.why }, 'escalation timer due: nothing to do');
