@@ -249,6 +249,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         ...bindTimerHandlers(ESCALATION_TIMERS, {
           incidents: services.incidents,
           notifier: incidentNotifier,
+          timers: services.repos.timers,
+          clock,
           logger,
         }),
         ...bindTimerHandlers(UPDATE_REMINDER_TIMERS, {

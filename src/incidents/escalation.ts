@@ -8,6 +8,7 @@
  */
 import { addMilliseconds } from 'date-fns/addMilliseconds';
 import { z } from 'zod';
+import type { Clock } from '../clock.ts';
 import type { RunbookConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { PageRequest, PagerDutyOutbox, PagerDutySeverity } from '../pagerduty/pagerduty.ts';
@@ -156,11 +157,14 @@ export interface EscalationTimerDeps {
     escalateOnSchedule(number: number, at: { level: number; round: number }): Promise<EscalateOutcome>;
   };
   notifier: IncidentNotifier;
+  /** To wait for the Slack setup: the timer again (the repository), and now. */
+  timers: TimerRecords;
+  clock: Clock;
   logger: Logger;
 }
 
-/** Tries of an escalation that waits for the incident's Slack setup before it goes on without it. */
-const SETUP_WAIT_ATTEMPTS = 4;
+/** How long an escalation waits for the incident's Slack setup before it goes on without it. */
+const SETUP_WAIT_MS = 15_000;
 
 function escalateTimerHandler(deps: EscalationTimerDeps): TimerHandler {
   return async (timer: DueTimer) => {
@@ -174,10 +178,20 @@ function escalateTimerHandler(deps: EscalationTimerDeps): TimerHandler {
     }
     const { incident: number, level, round } = parsed.data;
     const logger = deps.logger.child({ incident: number, timer: timer.id, level });
-    // A level due at once can come before the incident's Slack setup is done: wait for it (a few tries).
+    // A level due at once can come before the incident's Slack setup is done: it waits for it (the
+    // timer again at the next poll), up to SETUP_WAIT_MS after it was due, then goes on without it.
     const found = await deps.incidents.find(number);
-    if (found && found.status !== 'resolved' && !found.headline && timer.attempt < SETUP_WAIT_ATTEMPTS) {
-      throw new Error(`${incidentId(number)} is not set up in Slack yet: escalating once it is`);
+    const waited = deps.clock.now().getTime() - timer.dueAt.getTime();
+    if (found && found.status !== 'resolved' && !found.headline && waited < SETUP_WAIT_MS) {
+      await deps.timers.schedule({
+        id: timer.id,
+        kind: timer.kind,
+        subject: timer.subject,
+        payload: timer.payload,
+        dueAt: timer.dueAt,
+      });
+      logger.debug('escalation due before the Slack setup is done: waiting for it');
+      return;
     }
     const outcome = await deps.incidents.escalateOnSchedule(number, { level, round });
     if (outcome.kind === 'skipped') {

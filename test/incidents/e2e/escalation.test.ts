@@ -269,6 +269,22 @@ describe('escalation ladders, acknowledgement and /incident escalate', () => {
     expect(await escalations(incident.number)).toEqual([1, 2, 3]);
   });
 
+  it('a level due at once waits for the Slack setup, then goes on without it', async () => {
+    // Declared in the domain only: no channel, no headline (a setup still running, or failed).
+    const { incident } = await bot.runtime.services.incidents.declare({
+      title: 'Setup slow',
+      severity: 'P0',
+      declaredBy: 'U_ALICE',
+    });
+    await advance(0);
+    expect(await escalations(incident.number)).toEqual([]);
+    await advance(14_000);
+    expect(await escalations(incident.number)).toEqual([]);
+    await advance(1_000);
+    expect(await escalations(incident.number)).toEqual([1]);
+    expect((await pages(incident.number)).map((p) => p.action)).toEqual(['trigger']);
+  });
+
   it('two replicas fire each timer once, and a restart in between loses nothing', async () => {
     const replica = await startTestBot({ env, clock, replicaOf: bot });
     let restarted: TestBot | undefined;
