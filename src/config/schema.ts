@@ -382,100 +382,101 @@ export type EscalationLadderLevelConfig = z.output<typeof escalationLadderLevelS
 
 // ---------------------------------------------------------------- top level
 
-export const configSchema = z
-  .strictObject({
-    organisation: z.string().min(1).default('Runbook'),
-    channels: z
-      .strictObject({
-        incidents: channelRef.default('#incidents'),
-        deployments: channelRef.default('#deployments'),
-      })
-      .prefault({}),
-    incidents: z
-      .strictObject({
-        /** "any", or a list of channels where /incident declare is accepted. */
-        declareIn: z.union([z.literal('any'), z.array(channelRef).min(1)]).default('any'),
-        /** Channel name template: {id} (number), {slug} (from the title), {severity}. */
-        channelNameTemplate: z.string().min(1).default('inc-{id}-{slug}'),
-        createChannel: z.boolean().default(true),
-        roles: z
-          .array(z.string().min(1).max(40))
-          .min(1)
-          .default(['commander', 'communications lead', 'scribe']),
-        /** Archive the incident channel this long after resolution; 0 disables. */
-        archiveAfter: durationSchema.default(7 * 86_400_000),
-        /** An update overdue by this much: the communications lead is told too. */
-        updateGrace: durationSchema.default(5 * 60_000),
-      })
-      .prefault({}),
-    severities: z
-      .array(severitySchema)
-      .min(1)
-      .default(() => DEFAULT_SEVERITIES.map((s) => severitySchema.parse(s)))
-      .superRefine((levels, ctx) => {
-        const seen = new Set<string>();
-        for (const [i, level] of levels.entries()) {
-          if (seen.has(level.name))
-            ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate severity ${level.name}` });
-          seen.add(level.name);
-        }
-      }),
-    services: z
-      .array(serviceSchema)
-      .default([])
-      .superRefine((services, ctx) => {
-        const seen = new Set<string>();
-        for (const [i, s] of services.entries()) {
-          const key = `${s.name}/${s.environment}`;
-          if (seen.has(key))
-            ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate service ${key}` });
-          seen.add(key);
-        }
-      }),
-    /** Approver groups: group name → Slack user ids and user-group ids. */
-    approvers: z.record(z.string(), z.array(slackUserOrGroupId)).default({}),
-    /** Approval rules by environment, merged over DEFAULT_APPROVALS environment by environment, field by field. */
-    approvals: byKeyOverDefaults(z.record(z.string(), approvalRuleSchema), DEFAULT_APPROVALS, 'fields'),
-    deploy: deployPolicySchema.prefault({}),
-    escalation: z
-      .strictObject({
-        /** Without a ladder of its own, a severity's ladder: these levels, each a response time after the last. */
-        levels: z.array(escalationLevelSchema).default([]),
-        /** Per severity: its ladder, delays counted from the declaration. */
-        ladders: z.record(z.string(), z.array(escalationLadderLevelSchema).min(1).max(10)).default({}),
-      })
-      .prefault({}),
-    audit: z
-      .strictObject({
-        /**
-         * How long audit records are kept (the runbook: 7 years); older ones are deleted daily. At
-         * least a day, so that a slip such as `7m` for `7y` cannot empty the log.
-         */
-        retention: durationSchema
-          .default(7 * YEAR_MS)
-          .refine((ms) => ms >= 86_400_000, 'keep audit records at least a day (the runbook: 7y)'),
-      })
-      .prefault({}),
-    timers: z
-      .strictObject({
-        /** A claimed timer whose handler died (a crash, a kill -9) runs again after this. */
-        lease: durationSchema
-          .default(30_000)
-          .refine((ms) => ms >= 1_000 && ms <= 3_600_000, 'a timer lease is between 1s and 1h (default 30s)'),
-      })
-      .prefault({}),
-  })
-  .superRefine((config, ctx) => {
-    const names = config.severities.map((s) => s.name);
-    for (const key of Object.keys(config.escalation.ladders)) {
-      if (!names.includes(key))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['escalation', 'ladders', key],
-          message: `no severity ${key} (the severities are ${names.join(', ')})`,
-        });
-    }
-  });
+const configObject = z.strictObject({
+  organisation: z.string().min(1).default('Runbook'),
+  channels: z
+    .strictObject({
+      incidents: channelRef.default('#incidents'),
+      deployments: channelRef.default('#deployments'),
+    })
+    .prefault({}),
+  incidents: z
+    .strictObject({
+      /** "any", or a list of channels where /incident declare is accepted. */
+      declareIn: z.union([z.literal('any'), z.array(channelRef).min(1)]).default('any'),
+      /** Channel name template: {id} (number), {slug} (from the title), {severity}. */
+      channelNameTemplate: z.string().min(1).default('inc-{id}-{slug}'),
+      createChannel: z.boolean().default(true),
+      roles: z
+        .array(z.string().min(1).max(40))
+        .min(1)
+        .default(['commander', 'communications lead', 'scribe']),
+      /** Archive the incident channel this long after resolution; 0 disables. */
+      archiveAfter: durationSchema.default(7 * 86_400_000),
+      /** An update overdue by this much: the communications lead is told too. */
+      updateGrace: durationSchema.default(5 * 60_000),
+    })
+    .prefault({}),
+  severities: z
+    .array(severitySchema)
+    .min(1)
+    .default(() => DEFAULT_SEVERITIES.map((s) => severitySchema.parse(s)))
+    .superRefine((levels, ctx) => {
+      const seen = new Set<string>();
+      for (const [i, level] of levels.entries()) {
+        if (seen.has(level.name))
+          ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate severity ${level.name}` });
+        seen.add(level.name);
+      }
+    }),
+  services: z
+    .array(serviceSchema)
+    .default([])
+    .superRefine((services, ctx) => {
+      const seen = new Set<string>();
+      for (const [i, s] of services.entries()) {
+        const key = `${s.name}/${s.environment}`;
+        if (seen.has(key))
+          ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate service ${key}` });
+        seen.add(key);
+      }
+    }),
+  /** Approver groups: group name → Slack user ids and user-group ids. */
+  approvers: z.record(z.string(), z.array(slackUserOrGroupId)).default({}),
+  /** Approval rules by environment, merged over DEFAULT_APPROVALS environment by environment, field by field. */
+  approvals: byKeyOverDefaults(z.record(z.string(), approvalRuleSchema), DEFAULT_APPROVALS, 'fields'),
+  deploy: deployPolicySchema.prefault({}),
+  escalation: z
+    .strictObject({
+      /** Without a ladder of its own, a severity's ladder: these levels, each a response time after the last. */
+      levels: z.array(escalationLevelSchema).default([]),
+      /** Per severity: its ladder, delays counted from the declaration. */
+      ladders: z.record(z.string(), z.array(escalationLadderLevelSchema).min(1).max(10)).default({}),
+    })
+    .prefault({}),
+  audit: z
+    .strictObject({
+      /**
+       * How long audit records are kept (the runbook: 7 years); older ones are deleted daily. At
+       * least a day, so that a slip such as `7m` for `7y` cannot empty the log.
+       */
+      retention: durationSchema
+        .default(7 * YEAR_MS)
+        .refine((ms) => ms >= 86_400_000, 'keep audit records at least a day (the runbook: 7y)'),
+    })
+    .prefault({}),
+  timers: z
+    .strictObject({
+      /** A claimed timer whose handler died (a crash, a kill -9) runs again after this. */
+      lease: durationSchema
+        .default(30_000)
+        .refine((ms) => ms >= 1_000 && ms <= 3_600_000, 'a timer lease is between 1s and 1h (default 30s)'),
+    })
+    .prefault({}),
+});
+
+/** The config, with the checks across sections: every ladder is a configured severity's. */
+export const configSchema = configObject.superRefine((config, ctx) => {
+  const names = config.severities.map((s) => s.name);
+  for (const key of Object.keys(config.escalation.ladders)) {
+    if (!names.includes(key))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['escalation', 'ladders', key],
+        message: `no severity ${key} (the severities are ${names.join(', ')})`,
+      });
+  }
+});
 
 export type RunbookConfig = z.output<typeof configSchema>;
 export type RunbookConfigInput = z.input<typeof configSchema>;
