@@ -16,9 +16,11 @@ import { HEALTH_TIMERS, HealthWatches } from './health/watches.ts';
 import { startMetricsServer } from './http/routes.ts';
 import { InFlight } from './in-flight.ts';
 import { INCIDENT_TIMERS } from './incidents/archive.ts';
+import { ESCALATION_TIMERS } from './incidents/escalation.ts';
 import { IncidentService } from './incidents/incident-service.ts';
 import { POSTMORTEM_TIMERS } from './incidents/postmortem.ts';
 import { PostmortemService } from './incidents/postmortem-service.ts';
+import { UPDATE_REMINDER_TIMERS } from './incidents/update-reminders.ts';
 import type { LocalPlatforms, LocalPlatformsInfo } from './local/platforms/index.ts';
 import type { SlackSimulator } from './local/slack/server.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -252,6 +254,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       cleanup.unshift(() => metricsServer.close());
       metricsPort = metricsServer.port;
     }
+    const incidentNotifier = slackIncidentNotifier(bot.app.client, services);
     timers = startTimerLoop({
       timers: services.repos.timers,
       clock,
@@ -262,7 +265,19 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       handlers: {
         ...bindTimerHandlers(INCIDENT_TIMERS, {
           incidents: services.incidents,
-          notifier: slackIncidentNotifier(bot.app.client),
+          notifier: incidentNotifier,
+          logger,
+        }),
+        ...bindTimerHandlers(ESCALATION_TIMERS, {
+          incidents: services.incidents,
+          notifier: incidentNotifier,
+          timers: services.repos.timers,
+          clock,
+          logger,
+        }),
+        ...bindTimerHandlers(UPDATE_REMINDER_TIMERS, {
+          incidents: services.incidents,
+          notifier: incidentNotifier,
           logger,
         }),
         ...bindTimerHandlers(HEALTH_TIMERS, {

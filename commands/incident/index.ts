@@ -1,6 +1,7 @@
 import type { SlashCommandSpec } from '../../src/slack/kit/command.ts';
 import { help } from '../help.ts';
 import { declare } from './declare.ts';
+import { escalate } from './escalate.ts';
 import { followup } from './followup.ts';
 import { incidentHealth } from './health.ts';
 import { list } from './list.ts';
@@ -29,6 +30,7 @@ export const incidentCommand: SlashCommandSpec = {
     severity,
     resolve,
     reopen,
+    escalate,
     incidentHealth,
     note,
     timeline,

@@ -434,10 +434,31 @@ export const pagerDutySchema = z.strictObject({
 });
 
 export type PagerDutyConfig = z.output<typeof pagerDutySchema>;
+/**
+ * A level of an escalation ladder (issue 13): reached `delay` after the declaration (or a reopen)
+ * unless the incident was acknowledged first. `immediately` is 0.
+ */
+export const escalationLadderLevelSchema = z.strictObject({
+  name: z.string().min(1).max(80),
+  delay: z.union([z.literal('immediately').transform(() => 0), durationSchema]).default(0),
+  /** Slack user or user-group ids invited to the channel and mentioned when the level is reached. */
+  notify: z.array(slackUserOrGroupId).default([]),
+  /** Pages PagerDuty (Events API v2) when reached, with this routing key. */
+  /** `{}` pages with `pagerduty.routingKey`. */
+  pagerduty: z.strictObject({ routingKey: routingKeyRefSchema.optional() }).optional(),
+  /** What else the level does, e.g. "Declare an outage and notify customers", posted in `postIn` too. */
+  action: z
+    .strictObject({
+      text: z.string().min(1).max(500),
+      postIn: z.array(channelRef).default([]),
+    })
+    .optional(),
+});
+export type EscalationLadderLevelConfig = z.output<typeof escalationLadderLevelSchema>;
 
 // ---------------------------------------------------------------- top level
 
-export const configSchema = z.strictObject({
+const configObject = z.strictObject({
   organisation: z.string().min(1).default('Runbook'),
   channels: z
     .strictObject({
@@ -460,6 +481,8 @@ export const configSchema = z.strictObject({
       archiveAfter: durationSchema.default(7 * 86_400_000),
       /** The commander is reminded when the post-mortem is not marked complete this long after resolution. */
       postmortemDue: durationSchema.default(48 * 3_600_000),
+      /** An update overdue by this much: the communications lead is told too. */
+      updateGrace: durationSchema.default(5 * 60_000),
     })
     .prefault({}),
   severities: z
@@ -491,7 +514,14 @@ export const configSchema = z.strictObject({
   /** Approval rules by environment, merged over DEFAULT_APPROVALS environment by environment, field by field. */
   approvals: byKeyOverDefaults(z.record(z.string(), approvalRuleSchema), DEFAULT_APPROVALS, 'fields'),
   deploy: deployPolicySchema.prefault({}),
-  escalation: z.strictObject({ levels: z.array(escalationLevelSchema).default([]) }).prefault({}),
+  escalation: z
+    .strictObject({
+      /** Without a ladder of its own, a severity's ladder: these levels, each a response time after the last. */
+      levels: z.array(escalationLevelSchema).default([]),
+      /** Per severity: its ladder, delays counted from the declaration. */
+      ladders: z.record(z.string(), z.array(escalationLadderLevelSchema).min(1).max(10)).default({}),
+    })
+    .prefault({}),
   audit: z
     .strictObject({
       /**
@@ -522,6 +552,19 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   pagerduty: pagerDutySchema.prefault({}),
+});
+
+/** The config, with the checks across sections: every ladder is a configured severity's. */
+export const configSchema = configObject.superRefine((config, ctx) => {
+  const names = config.severities.map((s) => s.name);
+  for (const key of Object.keys(config.escalation.ladders)) {
+    if (!names.includes(key))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['escalation', 'ladders', key],
+        message: `no severity ${key} (the severities are ${names.join(', ')})`,
+      });
+  }
 });
 
 export type RunbookConfig = z.output<typeof configSchema>;

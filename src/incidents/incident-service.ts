@@ -6,6 +6,7 @@
  */
 import { addMilliseconds } from 'date-fns/addMilliseconds';
 import type { Clock } from '../clock.ts';
+import { formatDuration } from '../config/duration.ts';
 import type { RunbookConfig, SeverityConfig } from '../config/schema.ts';
 import { summarizeReport } from '../health/summary.ts';
 import type { HealthStatus } from '../health/types.ts';
@@ -14,13 +15,22 @@ import { incidentSubject } from '../timers/timers.ts';
 import type { JsonObject } from '../util/json.ts';
 import { type ArchivePlan, archiveTimerId, scheduleArchive } from './archive.ts';
 import { IncidentInputError, IncidentNotFoundError, IncidentStateError, UnknownRoleError } from './errors.ts';
+import {
+  cancelLadder,
+  type EscalateOutcome,
+  followUpPages,
+  scheduleLadder,
+  triggerPage,
+} from './escalation.ts';
 import { type AffectedServicesHealth, overallStatus } from './health-check.ts';
 import { type Incident, type IncidentRole, incidentId, type SlackMessageRef } from './incident.ts';
+import { type LadderLevel, ladderFor } from './ladder.ts';
 import type { IncidentRepositories, IncidentStore } from './ports.ts';
 import { type PostmortemPlan, schedulePostmortem } from './postmortem.ts';
 import { parseSeverity } from './severity.ts';
 import { type IncidentStatus, OPEN_STATUSES } from './status.ts';
 import { BOT_ACTOR, noteSourceKey, pinSourceKey, type TimelineEvent } from './timeline.ts';
+import { type ReminderOutcome, scheduleUpdateReminders } from './update-reminders.ts';
 
 export const COMMANDER_ROLE = 'commander';
 
@@ -143,6 +153,27 @@ export interface TimelineOutcome {
   created: boolean;
 }
 
+export interface AcknowledgeOutcome {
+  incident: Incident;
+  /** False when it was acknowledged before (by incident.acknowledgedBy). */
+  changed: boolean;
+  /** From the declaration (or the reopen) to the acknowledgement. */
+  timeToAcknowledgeMs: number;
+}
+
+export interface EscalateInput {
+  actor: string;
+  /** 1-based level of the ladder; default: the next one. */
+  level?: number;
+  reason?: string | null;
+}
+
+/** Which round of the ladder an incident is in: 0 from the declaration, n after its n-th reopen. */
+export interface LadderRound {
+  round: number;
+  from: Date;
+}
+
 export interface IncidentServiceOptions<Run> {
   store: IncidentStore<Run>;
   clock: Clock;
@@ -260,6 +291,14 @@ export class IncidentService<Run = unknown> {
         text: `${incidentId(incident.number)} declared as ${severity.name}: ${title}`,
         data: { severity: severity.name, commander, affectedServices: [...(input.affectedServices ?? [])] },
       });
+      await scheduleLadder(repos.timers, {
+        number: incident.number,
+        ladder: this.ladder(severity.name),
+        from: now,
+        round: 0,
+        above: 0,
+      });
+      await scheduleUpdateReminders(repos.timers, incident, this.#config.incidents.updateGrace);
       const setup = input.setup
         ? await repos.setupRuns.create({
             flow: INCIDENT_SETUP_FLOW,
@@ -309,6 +348,7 @@ export class IncidentService<Run = unknown> {
           nextUpdateDueAt: nextUpdateDueAt.toISOString(),
         },
       });
+      await scheduleUpdateReminders(repos.timers, incident, this.#config.incidents.updateGrace);
       return { incident, previousStatus: current.status, nextStep };
     });
   }
@@ -340,6 +380,32 @@ export class IncidentService<Run = unknown> {
         text: `Severity ${current.severity} → ${severity.name}: ${reason}`,
         data: { from: current.severity, to: severity.name, reason },
       });
+      await scheduleUpdateReminders(repos.timers, incident, this.#config.incidents.updateGrace);
+      // The new severity's ladder applies from the round's start, above the level reached.
+      if (!incident.acknowledgedAt) {
+        const { round, from } = await this.#round(repos, incident);
+        const ladder = this.ladder(severity.name);
+        // Levels of the new ladder the incident stands at already page now when they page.
+        for (const level of ladder) {
+          if (level.level > incident.escalationLevel) continue;
+          const page = triggerPage(
+            this.#config,
+            incident,
+            level,
+            round,
+            `severity ${severity.name}: ${reason}`,
+          );
+          if (page) await repos.pagerduty.enqueue(page);
+        }
+        await cancelLadder(repos.timers, number, this.#config);
+        await scheduleLadder(repos.timers, {
+          number,
+          ladder,
+          from,
+          round,
+          above: incident.escalationLevel,
+        });
+      }
       return { incident, from: current.severity, changed: true };
     });
   }
@@ -404,6 +470,15 @@ export class IncidentService<Run = unknown> {
         text: `Resolved: ${resolution}${rootCause ? `. Root cause: ${rootCause}` : ''}`,
         data: { resolution, rootCause },
       });
+      const { round } = await this.#round(repos, incident);
+      await followUpPages(
+        repos.pagerduty,
+        this.#config,
+        incident,
+        this.ladder(incident.severity),
+        'resolve',
+        round,
+      );
       await repos.timers.cancelSubject(incidentSubject(number));
       const archive = await scheduleArchive(repos.timers, incident, this.#config.incidents.archiveAfter);
       const postmortem = await schedulePostmortem(
@@ -429,6 +504,9 @@ export class IncidentService<Run = unknown> {
         resolvedAt: null,
         lastUpdateAt: now,
         nextUpdateDueAt: this.nextUpdateDue(current.severity, now),
+        // Someone has to take it again: the ladder goes on from the reopen, above the level reached.
+        acknowledgedAt: null,
+        acknowledgedBy: null,
       });
       if (!incident) throw new IncidentNotFoundError(number);
       await repos.timeline.add({
@@ -440,6 +518,22 @@ export class IncidentService<Run = unknown> {
         data: { resolution: current.resolution, rootCause: current.rootCause },
       });
       await repos.timers.cancel(archiveTimerId(number));
+      const { round } = await this.#round(repos, incident);
+      const ladder = this.ladder(incident.severity);
+      // PagerDuty is paged again for the levels that paged before (a new round's keys).
+      for (const level of ladder) {
+        if (level.level > incident.escalationLevel) continue;
+        const page = triggerPage(this.#config, incident, level, round, `${incidentId(number)} reopened`);
+        if (page) await repos.pagerduty.enqueue(page);
+      }
+      await scheduleLadder(repos.timers, {
+        number,
+        ladder,
+        from: now,
+        round,
+        above: incident.escalationLevel,
+      });
+      await scheduleUpdateReminders(repos.timers, incident, this.#config.incidents.updateGrace);
       return incident;
     });
   }
@@ -539,6 +633,244 @@ export class IncidentService<Run = unknown> {
         sourceKey: `recent-changes:${number}`,
       });
     });
+  }
+
+  /** The escalation ladder of a severity (escalation.ladders, else escalation.levels). */
+  ladder(severity: string): LadderLevel[] {
+    return ladderFor(this.#config, severity);
+  }
+
+  /** The round of the ladder the incident is in (reads its reopens). */
+  round(incident: Incident): Promise<LadderRound> {
+    return this.#round(this.#store.repos, incident);
+  }
+
+  /**
+   * Someone took the incident: acknowledged time and person recorded, on the timeline with the time
+   * to acknowledge; the ladder stops (its timers cancelled) and every page of the round is
+   * acknowledged in PagerDuty. Acknowledging twice changes nothing.
+   */
+  async acknowledge(number: number, input: { actor: string }): Promise<AcknowledgeOutcome> {
+    const now = this.#clock.now();
+    return this.#tx(async (repos) => {
+      const current = await this.#lockOpen(repos, number, 'acknowledge');
+      const { round, from } = await this.#round(repos, current);
+      if (current.acknowledgedAt) {
+        return {
+          incident: current,
+          changed: false,
+          timeToAcknowledgeMs: current.acknowledgedAt.getTime() - from.getTime(),
+        };
+      }
+      const incident = await repos.incidents.update(number, {
+        acknowledgedAt: now,
+        acknowledgedBy: input.actor,
+      });
+      if (!incident) throw new IncidentNotFoundError(number);
+      const timeToAcknowledgeMs = Math.max(0, now.getTime() - from.getTime());
+      await repos.timeline.add({
+        incidentNumber: number,
+        actor: input.actor,
+        kind: 'acknowledged',
+        at: now,
+        text: `Acknowledged by <@${input.actor}> after ${formatDuration(timeToAcknowledgeMs)}`,
+        data: { timeToAcknowledgeMs, escalationLevel: incident.escalationLevel, round },
+      });
+      await cancelLadder(repos.timers, number, this.#config);
+      await followUpPages(
+        repos.pagerduty,
+        this.#config,
+        incident,
+        this.ladder(incident.severity),
+        'acknowledge',
+        round,
+      );
+      return { incident, changed: true, timeToAcknowledgeMs };
+    });
+  }
+
+  /**
+   * Escalates by hand (`/incident escalate [level] [reason]`): to the next level of the ladder, or
+   * the one named; it must be above the level reached. Acknowledged incidents may be escalated too.
+   */
+  async escalate(number: number, input: EscalateInput): Promise<EscalateOutcome> {
+    const reason = optional(input.reason) ?? 'escalated by hand';
+    return this.#tx(async (repos) => {
+      const current = await this.#lockOpen(repos, number, 'escalate');
+      const ladder = this.ladder(current.severity);
+      const id = incidentId(number);
+      if (ladder.length === 0) {
+        throw new IncidentInputError(
+          `${current.severity} has no escalation ladder: set escalation.ladders.${current.severity} (or escalation.levels) in the bot's config.`,
+        );
+      }
+      const wanted = input.level ?? current.escalationLevel + 1;
+      const level = ladder[wanted - 1];
+      const names = ladder.map((l) => `${l.level} ${l.name}`).join(', ');
+      if (!level) {
+        throw new IncidentInputError(
+          input.level === undefined
+            ? `${id} is at the top of its ladder already (level ${current.escalationLevel}: ${ladder.at(-1)?.name}).`
+            : `The ladder of ${current.severity} has no level ${wanted}: its levels are ${names}.`,
+        );
+      }
+      if (level.level <= current.escalationLevel) {
+        throw new IncidentStateError(
+          `${id} has reached level ${current.escalationLevel} already; escalate to a higher one (${names}).`,
+        );
+      }
+      const { round } = await this.#round(repos, current);
+      return this.#recordEscalation(repos, current, level, ladder.length, {
+        actor: input.actor,
+        reason,
+        round,
+        sourceKey: null,
+      });
+    });
+  }
+
+  /**
+   * The ladder's timer of `level` is due: escalates unless the incident was acknowledged, resolved or
+   * reopened since (another round), or has reached the level already. A level this timer recorded
+   * before (its notice then failed) is answered again with fresh: false.
+   */
+  async escalateOnSchedule(number: number, at: { level: number; round: number }): Promise<EscalateOutcome> {
+    return this.#tx(async (repos) => {
+      const current = await repos.incidents.lock(number);
+      if (!current) return { kind: 'skipped', why: 'no such incident' };
+      if (current.status === 'resolved') return { kind: 'skipped', why: 'resolved' };
+      const ladder = this.ladder(current.severity);
+      const level = ladder[at.level - 1];
+      if (!level)
+        return { kind: 'skipped', why: `the ladder of ${current.severity} has no level ${at.level}` };
+      const { round } = await this.#round(repos, current);
+      if (round !== at.round) return { kind: 'skipped', why: `a timer of round ${at.round}, now ${round}` };
+      const sourceKey = `escalated:${number}:r${round}:L${level.level}`;
+      const earlier = await repos.timeline.findBySourceKey(sourceKey);
+      if (earlier) {
+        const reason = typeof earlier.data.reason === 'string' ? earlier.data.reason : '';
+        return {
+          kind: 'escalated',
+          incident: current,
+          level,
+          of: ladder.length,
+          reason,
+          actor: BOT_ACTOR,
+          fresh: false,
+          paged: false,
+        };
+      }
+      if (current.acknowledgedAt) return { kind: 'skipped', why: 'acknowledged' };
+      if (current.escalationLevel >= level.level)
+        return { kind: 'skipped', why: `at level ${current.escalationLevel} already` };
+      const reason =
+        level.delayMs === 0
+          ? `${round === 0 ? 'declared' : 'reopened'} as ${current.severity}: this level is told at once`
+          : `not acknowledged ${formatDuration(level.delayMs)} after it was ${round === 0 ? 'declared' : 'reopened'}`;
+      return this.#recordEscalation(repos, current, level, ladder.length, {
+        actor: BOT_ACTOR,
+        reason,
+        round,
+        sourceKey,
+      });
+    });
+  }
+
+  /**
+   * A reminder timer of the next update is due: recorded on the timeline once per due time (and kind),
+   * unless an update moved the due time or the incident was resolved meanwhile.
+   */
+  async recordUpdateReminder(
+    number: number,
+    input: { due: Date; overdue: boolean },
+  ): Promise<ReminderOutcome> {
+    return this.#tx(async (repos) => {
+      const current = await repos.incidents.lock(number);
+      if (!current) return { kind: 'skipped', why: 'no such incident' };
+      if (current.status === 'resolved') return { kind: 'skipped', why: 'resolved' };
+      if (current.nextUpdateDueAt?.getTime() !== input.due.getTime())
+        return { kind: 'skipped', why: 'an update moved the due time' };
+      const roles = await repos.roles.list(number);
+      const commsRole = this.#communicationsRole();
+      const communicationsLead = commsRole ? (roles.find((r) => r.role === commsRole)?.userId ?? null) : null;
+      const { created } = await repos.timeline.add({
+        incidentNumber: number,
+        actor: BOT_ACTOR,
+        kind: 'reminder',
+        text: input.overdue
+          ? `Update overdue by ${formatDuration(this.#config.incidents.updateGrace)}: the communications lead was told`
+          : 'Update due: the commander was reminded',
+        data: {
+          due: input.due.toISOString(),
+          overdue: input.overdue,
+          commander: current.commander,
+          communicationsLead,
+        },
+        sourceKey: `reminder:${number}:${input.due.toISOString()}:${input.overdue ? 'overdue' : 'due'}`,
+      });
+      return {
+        kind: 'remind',
+        incident: current,
+        commander: current.commander,
+        communicationsLead,
+        fresh: created,
+      };
+    });
+  }
+
+  #communicationsRole(): string | null {
+    try {
+      return this.role('communications lead');
+    } catch {
+      return null;
+    }
+  }
+
+  async #recordEscalation(
+    repos: IncidentRepositories<Run>,
+    current: Incident,
+    level: LadderLevel,
+    of: number,
+    input: { actor: string; reason: string; round: number; sourceKey: string | null },
+  ): Promise<EscalateOutcome> {
+    const number = current.number;
+    const incident = await repos.incidents.update(number, {
+      escalationLevel: Math.max(current.escalationLevel, level.level),
+    });
+    if (!incident) throw new IncidentNotFoundError(number);
+    const page = triggerPage(this.#config, incident, level, input.round, input.reason);
+    const paged = page ? await repos.pagerduty.enqueue(page) : false;
+    await repos.timeline.add({
+      incidentNumber: number,
+      actor: input.actor,
+      kind: 'escalated',
+      text: `Escalated to level ${level.level} of ${of} (${level.name}): ${input.reason}`,
+      data: {
+        level: level.level,
+        name: level.name,
+        notify: level.notify,
+        reason: input.reason,
+        round: input.round,
+        paged,
+        ...(level.action ? { action: level.action.text } : {}),
+      },
+      sourceKey: input.sourceKey,
+    });
+    return {
+      kind: 'escalated',
+      incident,
+      level,
+      of,
+      reason: input.reason,
+      actor: input.actor,
+      fresh: true,
+      paged,
+    };
+  }
+
+  async #round(repos: IncidentRepositories<Run>, incident: Incident): Promise<LadderRound> {
+    const reopens = await repos.timeline.listOfKind(incident.number, 'reopened', 50);
+    return { round: reopens.length, from: reopens.at(-1)?.at ?? incident.startedAt };
   }
 
   #tx<T>(fn: (repos: IncidentRepositories<Run>) => Promise<T>): Promise<T> {

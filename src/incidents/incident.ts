@@ -34,6 +34,13 @@ export interface Incident {
   resolution: string | null;
   rootCause: string | null;
   dedupeKey: string | null;
+  /** When someone took the incident (the Acknowledge button), and who: the ladder stops there. */
+  acknowledgedAt: Date | null;
+  acknowledgedBy: string | null;
+  /** The escalation ladder's last level reached (1-based; 0: none yet). */
+  escalationLevel: number;
+  /** First mitigation (a successful /deploy operation for it, or status identified/monitoring). */
+  mitigatedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -7,6 +7,7 @@ import type { PagerDutyOutbox } from '../pagerduty/pagerduty.ts';
 import type { TimerRecords } from '../timers/timers.ts';
 import type { JsonObject } from '../util/json.ts';
 import type { Incident, IncidentRole, SlackMessageRef } from './incident.ts';
+import type { LadderLevel } from './ladder.ts';
 import type { FollowupRecords, PostmortemRecords } from './postmortem.ts';
 import type { IncidentStatus } from './status.ts';
 import type { TimelineEvent, TimelineKind } from './timeline.ts';
@@ -49,6 +50,11 @@ export interface IncidentPatch {
   resolvedAt?: Date | null;
   resolution?: string | null;
   rootCause?: string | null;
+  /** Set together (a CHECK enforces it); cleared together when reopening. */
+  acknowledgedAt?: Date | null;
+  acknowledgedBy?: string | null;
+  escalationLevel?: number;
+  mitigatedAt?: Date | null;
 }
 
 export interface SlackRefsPatch {
@@ -113,6 +119,8 @@ export interface TimelineRecords {
   /** Removes the event recorded for this source; returns it, or null. */
   removeBySourceKey(sourceKey: string): Promise<TimelineEvent | null>;
   list(incidentNumber: number, page?: { limit?: number; offset?: number }): Promise<TimelineEvent[]>;
+  /** Events of one kind, oldest first (at most `limit`, 50 by default). */
+  listOfKind(incidentNumber: number, kind: TimelineKind, limit?: number): Promise<TimelineEvent[]>;
   count(incidentNumber: number): Promise<number>;
 }
 
@@ -150,4 +158,30 @@ export interface IncidentStore<Run = unknown> {
 export interface IncidentNotifier {
   /** Archives the incident's channel; an already archived channel is not an error. */
   archiveChannel(channelId: string): Promise<'archived' | 'already_archived'>;
+  /**
+   * A ladder level was reached (by its delay or by hand): invite its people to the channel, mention
+   * them with the reason, do its action (post where it says), show the level on the headline.
+   */
+  escalated(notice: EscalationNotice): Promise<void>;
+  /** The next update is due (nudge the commander), or overdue by the grace (the communications lead too). */
+  updateReminder(notice: UpdateReminderNotice): Promise<void>;
+}
+
+export interface EscalationNotice {
+  incident: Incident;
+  level: LadderLevel;
+  /** The ladder's length (level 2 of 3). */
+  of: number;
+  reason: string;
+  /** Who escalated: a Slack user id, or 'bot' for the ladder's timer. */
+  actor: string;
+}
+
+export interface UpdateReminderNotice {
+  incident: Incident;
+  /** False: due now (the commander is nudged); true: overdue by incidents.updateGrace. */
+  overdue: boolean;
+  commander: string | null;
+  /** Who holds the communications lead role (told when overdue); null when nobody does. */
+  communicationsLead: string | null;
 }

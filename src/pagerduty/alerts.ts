@@ -7,9 +7,16 @@
 import type { SeverityConfig } from '../config/schema.ts';
 import type { PagerDutySeverity } from './pagerduty.ts';
 
-/** "runbook-inc-42": the same for every page of INC-42. */
-export function incidentDedupKey(number: number): string {
-  return `runbook-inc-${number}`;
+/**
+ * "runbook-acme-INC-42": the same for every page of INC-42, and distinct between two organisations'
+ * bots paging one PagerDuty service.
+ */
+export function incidentDedupKey(organisation: string, number: number): string {
+  const org = organisation
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+  return `runbook-${org || 'runbook'}-INC-${number}`;
 }
 
 const BY_RANK: readonly PagerDutySeverity[] = ['critical', 'error', 'warning', 'info'];

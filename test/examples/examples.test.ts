@@ -22,5 +22,15 @@ describe('example configs', () => {
     const config = load('architect.yml');
     expect(config.severities.map((s) => s.name)).toEqual(['P1', 'P2', 'P3', 'P4']);
     expect(config.severities[0]?.responseTime).toBe(5 * MIN);
+    // The 4-level matrix: level 4 declares an outage after 30 minutes for P1.
+    const p1 = config.escalation.ladders.P1 ?? [];
+    expect(p1.map((l) => l.delay)).toEqual([0, 5 * MIN, 15 * MIN, 30 * MIN]);
+    expect(p1[3]?.action?.postIn).toEqual(['#incidents']);
+  });
+
+  it('examples/fleet.yml escalates to L2 after 30 minutes for P0 and 2 hours for P1, L3 after 1 h / 4 h', () => {
+    const { ladders } = load('fleet.yml').escalation;
+    expect(ladders.P0?.map((l) => l.delay)).toEqual([0, 30 * MIN, 60 * MIN]);
+    expect(ladders.P1?.map((l) => l.delay)).toEqual([0, 120 * MIN, 240 * MIN]);
   });
 });

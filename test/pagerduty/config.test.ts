@@ -56,6 +56,6 @@ describe('alert pages', () => {
     ]);
     expect(pagerDutySeverity('P9', ladder)).toBe('error');
     expect(pagerDutySeverity('P4', [...ladder, { name: 'P4' }])).toBe('info');
-    expect(incidentDedupKey(42)).toBe('runbook-inc-42');
+    expect(incidentDedupKey('Acme Corp', 42)).toBe('runbook-acme-corp-INC-42');
   });
 });

@@ -21,6 +21,7 @@ import { buildResolveModal, RESOLVE_FIELDS } from './blocks/resolve-modal.ts';
 import { buildRoleModal, ROLE_FIELDS } from './blocks/role-modal.ts';
 import { buildSeverityModal, SEVERITY_FIELDS } from './blocks/severity-modal.ts';
 import { buildUpdateModal, UPDATE_FIELDS } from './blocks/update-modal.ts';
+import { acknowledgeFlow } from './escalation.ts';
 import {
   asUserErrors,
   declareFlow,
@@ -172,6 +173,14 @@ export function registerIncidentActions(app: App, services: Services): void {
       trigger_id: triggerId,
       view: buildResolveModal({ incident, metadata: metadataFor(incident, who) }),
     });
+  });
+  onButton(INCIDENT_ACTIONS.acknowledge, { once: true }, async ({ incident, who, ctx }) => {
+    const outcome = await acknowledgeFlow(ctx, incident.number, who.userId);
+    const by = outcome.incident.acknowledgedBy;
+    if (!outcome.changed && by)
+      await tellUser(ctx, who, `${incidentId(incident.number)} was acknowledged by <@${by}> already.`);
+    else if (outcome.failures.length > 0)
+      await tellUser(ctx, who, outcomeText(outcome.incident, '', outcome.failures));
   });
   onButton(INCIDENT_ACTIONS.reopen, { once: true }, async ({ incident, who, ctx }) => {
     const outcome = await reopenFlow(ctx, incident.number, who.userId);

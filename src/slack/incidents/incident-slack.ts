@@ -8,6 +8,7 @@
  */
 import type { Block, KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
+import { addMilliseconds } from 'date-fns/addMilliseconds';
 import { z } from 'zod';
 import { channelTopic } from '../../../templates/incident.ts';
 import type { ClaimedRun } from '../../flows/recorded-flow.ts';
@@ -87,11 +88,20 @@ export async function incidentLink(ctx: IncidentSlackContext, incident: Incident
 
 /** The headline message of the incident's current state. */
 export async function headlineFor(services: Services, incident: Incident, withActions = true) {
-  const [roles, deployActions] = await Promise.all([
+  const [roles, deployActions, round] = await Promise.all([
     services.repos.roles.list(incident.number),
     services.repos.timeline.listOfKind(incident.number, 'deploy_action'),
+    services.incidents.round(incident),
   ]);
+  const ladder = services.incidents.ladder(incident.severity);
+  const next = ladder.find((l) => l.level > incident.escalationLevel);
   return buildHeadline({
+    escalation: {
+      level: incident.escalationLevel,
+      levelName: ladder[incident.escalationLevel - 1]?.name ?? null,
+      of: ladder.length,
+      nextAt: next ? addMilliseconds(round.from, next.delayMs) : null,
+    },
     incident,
     roles,
     deployActions,

@@ -1,9 +1,17 @@
 /** The incident domain's notifier port (src/incidents/ports.ts), done in Slack. */
 import type { WebClient } from '@slack/web-api';
 import type { IncidentNotifier } from '../../incidents/ports.ts';
+import type { Services } from '../../services.ts';
 import { slackErrorCode } from '../kit/slack-steps.ts';
+import { announceEscalation, remindUpdate } from './escalation.ts';
+import type { IncidentSlackContext } from './incident-slack.ts';
 
-export function slackIncidentNotifier(client: WebClient): IncidentNotifier {
+/** `services`: what escalations and reminders need (the headline, the config); archiving needs only the client. */
+export function slackIncidentNotifier(client: WebClient, services?: Services): IncidentNotifier {
+  const context = (): IncidentSlackContext => {
+    if (!services) throw new Error('slackIncidentNotifier: escalations and reminders need the services');
+    return { client, services, logger: services.logger.child({ component: 'incident-clocks' }) };
+  };
   return {
     async archiveChannel(channelId) {
       try {
@@ -13,6 +21,15 @@ export function slackIncidentNotifier(client: WebClient): IncidentNotifier {
         if (slackErrorCode(error) === 'already_archived') return 'already_archived';
         throw error;
       }
+    },
+    async escalated(notice) {
+      const ctx = context();
+      const failures = await announceEscalation(ctx, notice);
+      if (failures.length > 0)
+        ctx.logger.warn({ incident: notice.incident.number, failures }, 'escalation told with failures');
+    },
+    async updateReminder(notice) {
+      await remindUpdate(context(), notice);
     },
   };
 }

@@ -28,6 +28,10 @@ const PATCH_COLUMNS = {
   resolvedAt: 'resolved_at',
   resolution: 'resolution',
   rootCause: 'root_cause',
+  acknowledgedAt: 'acknowledged_at',
+  acknowledgedBy: 'acknowledged_by',
+  escalationLevel: 'escalation_level',
+  mitigatedAt: 'mitigated_at',
 } as const satisfies Record<keyof IncidentPatch, string>;
 
 const incidentRow = z
@@ -53,6 +57,10 @@ const incidentRow = z
     resolution: nullableText,
     root_cause: nullableText,
     dedupe_key: nullableText,
+    acknowledged_at: nullableDate,
+    acknowledged_by: nullableText,
+    escalation_level: integer,
+    mitigated_at: nullableDate,
     created_at: date,
     updated_at: date,
   })
@@ -83,6 +91,10 @@ const incidentRow = z
       resolution: r.resolution,
       rootCause: r.root_cause,
       dedupeKey: r.dedupe_key,
+      acknowledgedAt: r.acknowledged_at,
+      acknowledgedBy: r.acknowledged_by,
+      escalationLevel: r.escalation_level,
+      mitigatedAt: r.mitigated_at,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
     }),

@@ -22,7 +22,18 @@ export const INCIDENT_ACTIONS = {
   runHealthCheck: 'incident_run_health_check',
   resolve: 'incident_resolve',
   reopen: 'incident_reopen',
+  acknowledge: 'incident_acknowledge',
 } as const;
+
+/** Where the incident's escalation ladder stands, for the headline. */
+export interface HeadlineEscalation {
+  /** The level reached (0: none yet), its name, and the ladder's length. */
+  level: number;
+  levelName: string | null;
+  of: number;
+  /** When the next level is reached unless someone acknowledges (null: no level left). */
+  nextAt: Date | null;
+}
 
 export interface HeadlineInput {
   incident: Incident;
@@ -35,6 +46,8 @@ export interface HeadlineInput {
   deployActions?: readonly TimelineEvent[];
   /** Without buttons (e.g. a private copy from `/incident status`). */
   withActions?: boolean;
+  /** The escalation ladder's state (acknowledgement field). */
+  escalation?: HeadlineEscalation;
 }
 
 const user = (id: string | null | undefined): string => (id ? `<@${id}>` : '_unassigned_');
@@ -60,6 +73,9 @@ export function buildHeadline(input: HeadlineInput): Reply {
   const fields = [
     `*Severity*\n${severity?.emoji ?? ''} ${incident.severity}${severity ? ` (${escapeMrkdwn(severity.label)})` : ''}`,
     `*Status*\n${STATUS_EMOJI[incident.status]} ${STATUS_LABEL[incident.status]}`,
+    ...(incident.status === 'resolved' && !incident.acknowledgedAt
+      ? []
+      : [acknowledgementField(incident, input.escalation)]),
     `*Commander*\n${user(incident.commander)}`,
     ...otherRoles.map((role) => `*${escapeMrkdwn(capitalise(role))}*\n${user(holders.get(role))}`),
     `*Started*\n${slackDate(incident.startedAt)}`,
@@ -90,6 +106,15 @@ export function buildHeadline(input: HeadlineInput): Reply {
           Elements.Button({ text: 'Run health check', actionId: INCIDENT_ACTIONS.runHealthCheck, value }),
         ]
       : [
+          ...(incident.acknowledgedAt
+            ? []
+            : [
+                Elements.Button({
+                  text: 'Acknowledge',
+                  actionId: INCIDENT_ACTIONS.acknowledge,
+                  value,
+                }).primary(),
+              ]),
           Elements.Button({ text: 'Post update', actionId: INCIDENT_ACTIONS.postUpdate, value }).primary(),
           Elements.Button({ text: 'Change severity', actionId: INCIDENT_ACTIONS.changeSeverity, value }),
           Elements.Button({ text: 'Assign role', actionId: INCIDENT_ACTIONS.assignRole, value }),
@@ -175,6 +200,18 @@ function deploySections(events: readonly TimelineEvent[]) {
     }
   }
   return { sections, rollbacks };
+}
+
+/** `*Acknowledged*`: by whom and when, or not yet (and when the ladder goes on), with the level reached. */
+function acknowledgementField(incident: Incident, escalation: HeadlineEscalation | undefined): string {
+  const level =
+    escalation && escalation.level > 0
+      ? ` · level ${escalation.level}/${escalation.of}${escalation.levelName ? ` (${escapeMrkdwn(escalation.levelName)})` : ''}`
+      : '';
+  if (incident.acknowledgedAt)
+    return `*Acknowledged*\n${user(incident.acknowledgedBy)} ${slackDate(incident.acknowledgedAt)}${level}`;
+  const next = escalation?.nextAt ? ` (escalates ${slackDate(escalation.nextAt)})` : '';
+  return `*Acknowledged*\n_not yet_${next}${level}`;
 }
 
 function capitalise(text: string): string {
