@@ -62,7 +62,7 @@ escalation:
       parseConfigText(
         'escalation:\n  ladders:\n    P0:\n      - { name: A, pagerduty: { routingKey: abc123 } }\n',
       ),
-    ).toThrow(/escalation\.ladders\.P0\.0\.pagerduty\.routingKey.*\$\{env:NAME\}/);
+    ).toThrow(/escalation\.ladders\.P0\.0\.pagerduty\.routingKey.*\$\{env:PAGERDUTY_ROUTING_KEY\}/);
     expect(() => parseConfigText('escalation:\n  ladders:\n    P9:\n      - { name: A }\n')).toThrow(
       /escalation\.ladders\.P9.*no severity P9/,
     );
