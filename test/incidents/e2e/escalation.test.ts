@@ -14,7 +14,10 @@ import { eventually } from './helpers.ts';
 
 const MINUTE = 60_000;
 
+// Pages are recorded here; sending them is test/incidents/e2e/paging.test.ts' (an endpoint that refuses).
 const CONFIG = `organisation: Acme Corp
+pagerduty:
+  endpoint: http://127.0.0.1:9
 escalation:
   levels:
     - { name: On-call, notify: [U_BOB] }
