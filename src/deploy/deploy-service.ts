@@ -156,6 +156,10 @@ export class DeployService {
       // Linked to an incident: on its timeline too, in this transaction.
       const onTimeline = deployTimelineEvent(moved, event, actor, at);
       if (onTimeline) await repos.timeline.add(onTimeline);
+      // The first successful operation linked to an incident is when it was mitigated.
+      if (event === 'succeeded' && moved.incidentNumber !== null) {
+        await repos.incidents.markMitigated(moved.incidentNumber, at);
+      }
       // Executed (succeeded or failed): a PagerDuty Change Event, sent later from the outbox.
       if (event === 'succeeded' || event === 'failed') {
         const change = deployChangePage(moved, event, this.#o.config.pagerduty, moved.finishedAt ?? at);

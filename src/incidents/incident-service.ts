@@ -330,6 +330,8 @@ export class IncidentService<Run = unknown> {
       const incident = await repos.incidents.update(number, {
         status: input.status,
         ...(impact !== null ? { impact } : {}),
+        // The first update to identified or monitoring is when it was mitigated (time to mitigate).
+        ...(input.status !== 'investigating' && !current.mitigatedAt ? { mitigatedAt: now } : {}),
         lastUpdateAt: now,
         nextUpdateDueAt,
       });

@@ -132,6 +132,9 @@ describe('/deploy operations for an incident, end to end', () => {
     const audit = await bot.runtime.services.repos.audit.list({ operationId: operation?.id ?? '' });
     expect(audit.map((a) => a.outcome).reverse()).toEqual(['requested', 'started', 'verifying', 'succeeded']);
     for (const [i, e] of events.entries()) expect(e.at.getTime()).toBe(audit.at(-1 - i)?.at.getTime());
+    // The successful operation is the incident's mitigation (time to mitigate), recorded with it.
+    const mitigated = await bot.runtime.services.repos.incidents.get(incident.number);
+    expect(mitigated?.mitigatedAt?.getTime()).toBe(events[3]?.at.getTime());
 
     const headline = await until('the mitigation on the headline', async () => {
       const text = await headlineOf(incident.number);

@@ -113,6 +113,8 @@ describe('IncidentService against real Postgres', () => {
     const updated = await service.postUpdate(n, { actor: 'U2', status: 'identified', impact: '5% of users' });
     expect(updated.incident.status).toBe('identified');
     expect(updated.incident.nextUpdateDueAt?.toISOString()).toBe('2026-03-02T10:10:00.000Z');
+    // Identified: mitigated now; a later update keeps that first time.
+    expect(updated.incident.mitigatedAt?.toISOString()).toBe('2026-03-02T09:10:00.000Z');
     await expect(service.changeSeverity(n, { actor: 'U2', severity: 'P0', reason: ' ' })).rejects.toThrow(
       IncidentInputError,
     );

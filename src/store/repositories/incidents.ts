@@ -202,6 +202,15 @@ export class IncidentRepository implements IncidentRecords {
     return rows.map(toIncident);
   }
 
+  /** Records the first mitigation (a successful /deploy operation linked to it); later ones change nothing. */
+  async markMitigated(number: number, at: Date): Promise<boolean> {
+    const result = await this.#q.query(
+      'UPDATE incidents SET mitigated_at = $2, updated_at = $2 WHERE number = $1 AND mitigated_at IS NULL',
+      [number, at],
+    );
+    return result.rowCount > 0;
+  }
+
   /** Applies a partial update; null when there is no such incident. */
   async update(number: number, patch: IncidentPatch): Promise<Incident | null> {
     const columns: [string, unknown][] = [];
