@@ -1,6 +1,7 @@
 import type { SlashCommandSpec } from '../../src/slack/kit/command.ts';
 import { help } from '../help.ts';
 import { deployAudit } from './audit.ts';
+import { deployFreeze } from './freeze.ts';
 import { deployHealth } from './health.ts';
 import { deployHistory } from './history.ts';
 import { deployMaintenance } from './maintenance.ts';
@@ -9,6 +10,7 @@ import { deployRollback } from './rollback.ts';
 import { deployScale } from './scale.ts';
 import { deployStatus } from './status.ts';
 import { deployTraffic } from './traffic.ts';
+import { deployUnfreeze } from './unfreeze.ts';
 
 /** `/deploy`: health, status and operations on services. */
 export const deployCommand: SlashCommandSpec = {
@@ -26,5 +28,7 @@ export const deployCommand: SlashCommandSpec = {
     deployMaintenance,
     deployTraffic,
     deployAudit,
+    deployFreeze,
+    deployUnfreeze,
   ],
 };
