@@ -65,7 +65,7 @@ function text(op: Operation, event: DeployEvent, note: string | undefined): stri
     case 'cancelled':
       return `Cancelled the ${what}; nothing was changed`;
     case 'expired':
-      return `The ${what} was not confirmed in time; nothing was changed`;
+      return `The ${what} was not ${op.approvalRule ? 'approved' : 'confirmed'} in time; nothing was changed`;
     case 'interrupted':
       return `The ${what} was interrupted: ${op.error ?? 'the bot stopped while it ran'}`;
     case 'awaiting_approval':

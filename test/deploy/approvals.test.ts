@@ -197,10 +197,8 @@ describe('approvals, deploy windows, freezes and the emergency path', () => {
     });
     const late = await until('the answer to the late click', () => bot.sim.responses.slice(replayed)[0]);
     expect(String((late.body as { text?: string }).text)).toContain('has moved on: it is succeeded now');
-    const op = (
-      await bot.runtime.services.repos.operations.listRecent({ service: 'barq-api', limit: 1 })
-    )[0]!;
-    const audit = await bot.runtime.services.repos.audit.list({ operationId: op.id });
+    const opId = String((stale.payload.actions as { value?: string }[])[0]?.value);
+    const audit = await bot.runtime.services.repos.audit.list({ operationId: opId });
     const outcomes = audit.map((r) => `${r.outcome}:${r.actor}`);
     expect(outcomes).toEqual(
       expect.arrayContaining([

@@ -47,7 +47,9 @@ function refusal(outcome: DecisionOutcome, verb: string): string | undefined {
     case 'blocked':
       return ':no_entry: It may not start now: the card says why and when it may. Nothing was changed.';
     case 'self_approval':
-      return ':no_entry: You asked for this operation: someone else must approve it. Nothing was changed.';
+      return verb === 'reject'
+        ? ':no_entry: You asked for this operation: Cancel withdraws it. Nothing was changed.'
+        : ':no_entry: You asked for this operation: someone else must approve it. Nothing was changed.';
     case 'not_approver':
       return `:no_entry: Only approvers from ${outcome.groups.map((g) => `\`${escapeMrkdwn(g)}\``).join(', ')} can ${verb} this operation (the \`approvers\` of the config). Nothing was changed.`;
     case 'already_decided':
