@@ -32,7 +32,7 @@ export const deployStatus: Subcommand = {
       health = line;
       return line;
     });
-    const freeze = await services.repos.freezes.active(service.environment, services.clock.now());
+    const freeze = await services.repos.freezes.findActive(service.environment, services.clock.now());
     const text = `${freeze ? `${freezeLine(freeze)}\n` : ''}${await platformStatusText(services, service)}`;
     if (health !== undefined) {
       return invocation.reply(statusReply(`${text}\n${health}`, service, { button: true }));

@@ -450,7 +450,7 @@ export class DeployService {
   ): Promise<JsonObject> {
     const now = this.#o.clock.now();
     const window = windowState(this.#o.config.deploy, op.environment, now);
-    const freeze = await this.#repos.freezes.active(op.environment, now);
+    const freeze = await this.#repos.freezes.findActive(op.environment, now);
     const closed: JsonObject = {};
     if (!window.open) {
       closed.window = {
@@ -659,7 +659,7 @@ export class DeployService {
   }): Promise<FreezeOutcome> {
     return this.#o.db.transaction(async (tx) => {
       const repos = repositories(tx, this.#o.clock);
-      const before = await repos.freezes.active(input.environment);
+      const before = await repos.freezes.findActive(input.environment);
       await repos.freezes.lift(input.environment, input.actor);
       const freeze = await repos.freezes.create({
         environment: input.environment,
@@ -686,7 +686,7 @@ export class DeployService {
   async unfreeze(input: { environment: string; actor: string }): Promise<FreezeOutcome> {
     return this.#o.db.transaction(async (tx) => {
       const repos = repositories(tx, this.#o.clock);
-      const active = await repos.freezes.active(input.environment);
+      const active = await repos.freezes.findActive(input.environment);
       if (!active) return { kind: 'not_frozen' } as const;
       const lifted = (await repos.freezes.lift(input.environment, input.actor)) ?? active;
       await repos.audit.append({

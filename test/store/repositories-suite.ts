@@ -849,7 +849,7 @@ export function describeRepositories(name: string, openDbForTest: () => Promise<
       it('one unlifted freeze per environment; one whose time passed is no longer in force', async () => {
         clock.set(START);
         const env = unique('env');
-        expect(await repos.freezes.active(env)).toBeNull();
+        expect(await repos.freezes.findActive(env)).toBeNull();
         const until = new Date(START.getTime() + 3_600_000);
         const frozen = await repos.freezes.create({
           environment: env,
@@ -857,11 +857,11 @@ export function describeRepositories(name: string, openDbForTest: () => Promise<
           frozenBy: 'U1',
           until,
         });
-        expect(await repos.freezes.active(env)).toEqual(frozen);
+        expect(await repos.freezes.findActive(env)).toEqual(frozen);
         await expect(
           repos.freezes.create({ environment: env, reason: 'again', frozenBy: 'U2', until: null }),
         ).rejects.toThrow();
-        expect(await repos.freezes.active(env, new Date(until.getTime() + 1))).toBeNull();
+        expect(await repos.freezes.findActive(env, new Date(until.getTime() + 1))).toBeNull();
         const lifted = await repos.freezes.lift(env, 'U2');
         expect(lifted).toMatchObject({ id: frozen.id, liftedBy: 'U2', liftedAt: START });
         expect(await repos.freezes.lift(env, 'U2')).toBeNull();
@@ -871,7 +871,7 @@ export function describeRepositories(name: string, openDbForTest: () => Promise<
           frozenBy: 'U2',
           until: null,
         });
-        expect(await repos.freezes.active(env, new Date('2030-01-01T00:00:00Z'))).toEqual(next);
+        expect(await repos.freezes.findActive(env, new Date('2030-01-01T00:00:00Z'))).toEqual(next);
       });
     });
 

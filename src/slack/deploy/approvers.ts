@@ -59,7 +59,7 @@ export class SlackApproverDirectory implements ApproverDirectory {
 export async function cardContext(services: Services, op: Operation): Promise<CardContext> {
   const [approvals, freeze] = await Promise.all([
     op.approvalRule ? services.repos.approvals.listFor(op.id) : Promise.resolve([]),
-    services.repos.freezes.active(op.environment, services.clock.now()),
+    services.repos.freezes.findActive(op.environment, services.clock.now()),
   ]);
   return { approvals, freeze, approvers: services.config.approvers };
 }

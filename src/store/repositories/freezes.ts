@@ -55,7 +55,7 @@ export class FreezeRepository {
   }
 
   /** The freeze in force on the environment at `at` (default now), if any. */
-  async active(environment: string, at: Date = this.#clock.now()): Promise<Freeze | null> {
+  async findActive(environment: string, at: Date = this.#clock.now()): Promise<Freeze | null> {
     const { rows } = await this.#q.query(
       `SELECT * FROM deploy_freezes WHERE environment = $1 AND lifted_at IS NULL AND (until IS NULL OR until > $2)
         ORDER BY id DESC LIMIT 1`,
