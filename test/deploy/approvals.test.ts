@@ -20,6 +20,7 @@ import { type KubeSetup, patchCount, startKubeSetup } from './helpers.ts';
 describe('approvals, deploy windows, freezes and the emergency path', () => {
   let kube: KubeSetup;
   let bot: TestBot;
+  let replica: TestBot;
   const clock = new ManualClock('2026-01-08T08:00:00Z'); // Thursday 11:00 in Riyadh
 
   beforeAll(async () => {
@@ -37,9 +38,11 @@ describe('approvals, deploy windows, freezes and the emergency path', () => {
       env: { RUNBOOK_CONFIG: kube.configPath },
       simulator: { usergroups: [{ id: 'S_LEADS', handle: 'leads', name: 'Leads', users: ['U_CAROL'] }] },
     });
+    replica = await startTestBot({ replicaOf: bot, clock, env: { RUNBOOK_CONFIG: kube.configPath } });
   });
 
   afterAll(async () => {
+    await replica?.stop();
     await bot?.stop();
     await kube?.close();
   });
@@ -208,6 +211,22 @@ describe('approvals, deploy windows, freezes and the emergency path', () => {
         'started:U_BOB',
       ]),
     );
+  });
+
+  it('the last two approvals at the same moment on two replicas: both count, it runs once', async () => {
+    clock.set('2026-01-08T08:40:00Z'); // Thursday 11:40
+    const card = await request();
+    await click(card, CONFIRM_DEPLOY_ACTION, 'U_ALICE');
+    await cardWith(card, 'awaiting approval');
+    const before = patchCount(kube.fake);
+    await Promise.all([
+      bot.slack.clickButton({ message: card, actionId: APPROVE_DEPLOY_ACTION, userId: 'U_CAROL' }),
+      replica.slack.clickButton({ message: card, actionId: APPROVE_DEPLOY_ACTION, userId: 'U_BOB' }),
+    ]);
+    const done = await finished(card);
+    expect(done.text).toContain('restarted');
+    expect(JSON.stringify(done.blocks)).toContain('Approvals:* 2 of 2');
+    expect(patchCount(kube.fake) - before).toBe(1);
   });
 
   it('a rejection asks for a reason in a modal; nothing runs', async () => {
