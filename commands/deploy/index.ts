@@ -1,6 +1,7 @@
 import type { SlashCommandSpec } from '../../src/slack/kit/command.ts';
 import { help } from '../help.ts';
 import { deployAudit } from './audit.ts';
+import { deployFreeze } from './freeze.ts';
 import { deployHealth } from './health.ts';
 import { deployHistory } from './history.ts';
 import { deployMaintenance } from './maintenance.ts';
@@ -10,6 +11,7 @@ import { deployRollout } from './rollout.ts';
 import { deployScale } from './scale.ts';
 import { deployStatus } from './status.ts';
 import { deployTraffic } from './traffic.ts';
+import { deployUnfreeze } from './unfreeze.ts';
 
 /** `/deploy`: health, status and operations on services. */
 export const deployCommand: SlashCommandSpec = {
@@ -28,5 +30,7 @@ export const deployCommand: SlashCommandSpec = {
     deployTraffic,
     deployRollout,
     deployAudit,
+    deployFreeze,
+    deployUnfreeze,
   ],
 };

@@ -1,3 +1,4 @@
+import { freezeLine } from '../../src/slack/deploy/freeze.ts';
 import {
   HEALTH_PENDING,
   healthSummary,
@@ -31,7 +32,8 @@ export const deployStatus: Subcommand = {
       health = line;
       return line;
     });
-    const text = await platformStatusText(services, service);
+    const freeze = await services.repos.freezes.findActive(service.environment, services.clock.now());
+    const text = `${freeze ? `${freezeLine(freeze)}\n` : ''}${await platformStatusText(services, service)}`;
     if (health !== undefined) {
       return invocation.reply(statusReply(`${text}\n${health}`, service, { button: true }));
     }

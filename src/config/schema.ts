@@ -337,7 +337,21 @@ export const approvalRuleSchema = z.strictObject({
   /** Approver groups of which one member each must approve (e.g. [tech-lead, pm]). */
   fromGroups: z.array(z.string()).default([]),
   allowSelfApproval: z.boolean().default(false),
+  /** A request not fully approved this long after the requester confirmed it expires. */
+  expireAfter: durationSchema.default(3_600_000),
+  /**
+   * The rule while the operation is for an open incident of a `deploy.incidentExemption` severity,
+   * merged field by field over this rule (unset: unchanged).
+   */
+  duringIncident: z
+    .strictObject({
+      required: z.number().int().min(0).max(10).optional(),
+      fromGroups: z.array(z.string()).optional(),
+      allowSelfApproval: z.boolean().optional(),
+    })
+    .optional(),
 });
+export type ApprovalRuleConfig = z.output<typeof approvalRuleSchema>;
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use HH:MM (24-hour)');
 const weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
@@ -356,7 +370,27 @@ export const DEFAULT_DEPLOY_WINDOWS: Record<string, z.input<typeof deployWindowS
   ],
 };
 
+/** An IANA time zone name the runtime knows (Asia/Riyadh, Europe/Berlin, UTC). */
+const ianaTimeZone = z.string().refine((zone) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'use an IANA time zone name such as Asia/Riyadh');
+
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'use a date such as 2026-12-24 (YYYY-MM-DD)');
+
 export const deployPolicySchema = z.strictObject({
+  /** IANA zone the windows and holidays are written in; unset: `utcOffset`. */
+  timeZone: ianaTimeZone.optional(),
+  /** Days (in the deploy time zone) on which no window opens. */
+  holidays: z.array(isoDate).default([]),
+  /** Operations for an open incident of these severities skip windows and freezes (never approvals). */
+  incidentExemption: z.array(z.string()).default(['P0', 'P1']),
   /** UTC offset the windows are written in (BARQ: UTC+3). */
   utcOffset: z
     .string()

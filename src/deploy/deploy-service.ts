@@ -23,13 +23,27 @@ import type { ChangeResult, Platform } from '../platform/platform.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { isStoreError, SQLSTATE } from '../store/errors.ts';
 import type { AuditOutcome } from '../store/repositories/audit.ts';
-import { repositories } from '../store/repositories/index.ts';
+import type { Freeze } from '../store/repositories/freezes.ts';
+import { type Repositories, repositories } from '../store/repositories/index.ts';
 import type { Operation, OperationPatch, OperationState } from '../store/repositories/operations.ts';
 import type { JsonObject } from '../store/repositories/rows.ts';
+import {
+  type ApprovalRule,
+  type Approver,
+  groupsOf,
+  groupsText,
+  needsApproval,
+  parseRule,
+  progress,
+  ruleFor,
+  ruleJson,
+  withEmergency,
+} from './approval-rules.ts';
 import type { DeployEvent } from './events.ts';
 import { deployTimelineEvent } from './incident-timeline.ts';
 import { type DeployRequest, planOperation, showsTarget } from './plan.ts';
 import { beginRollout } from './rollout.ts';
+import { windowState } from './windows.ts';
 
 /** How long a run's claim holds without renewal; a crashed runner's operation is resumed after it. */
 export const DEPLOY_LEASE_MS = 30_000;
@@ -45,6 +59,26 @@ export interface DeployNotifier {
 
 export type { DeployEvent };
 
+/** Who is in which approver group (config ids, Slack user groups): implemented in the Slack layer. */
+export interface ApproverDirectory {
+  /** The groups among `groups` the user belongs to. */
+  groupsOf(userId: string, groups: readonly string[]): Promise<string[]>;
+}
+
+/** Without Slack: only the user ids written in `approvers.<group>`. */
+export function configApprovers(config: RunbookConfig): ApproverDirectory {
+  return {
+    async groupsOf(userId, groups) {
+      return groups.filter((g) => (config.approvers[g] ?? []).includes(userId));
+    },
+  };
+}
+
+export type FreezeOutcome =
+  | { kind: 'frozen'; freeze: Freeze; replaced: Freeze | null }
+  | { kind: 'unfrozen'; freeze: Freeze }
+  | { kind: 'not_frozen' };
+
 export interface DeployServiceOptions {
   db: Db;
   clock: Clock;
@@ -54,6 +88,8 @@ export interface DeployServiceOptions {
   health: HealthService;
   platformFor(service: ServiceConfig): Promise<Platform>;
   notifier: DeployNotifier;
+  /** Approver groups' members; default: the user ids in `approvers` only. */
+  approvers?: ApproverDirectory;
   /** How health checks wait between rounds (tests). */
   verifyIntervalMs?: number;
 }
@@ -82,7 +118,16 @@ export type DecisionOutcome =
   | { kind: 'moved'; operation: Operation }
   | { kind: 'expired'; operation: Operation }
   /** The coordination lock is held: the operation is being started elsewhere right now. */
-  | { kind: 'locked'; operation: Operation };
+  | { kind: 'locked'; operation: Operation }
+  /** A deploy window is closed or the environment frozen: not started (the card says so). */
+  | { kind: 'blocked'; operation: Operation }
+  /** The requester may not approve their own request. */
+  | { kind: 'self_approval'; operation: Operation }
+  /** The user is in none of the groups whose approval is needed. */
+  | { kind: 'not_approver'; operation: Operation; groups: string[] }
+  | { kind: 'already_decided'; operation: Operation }
+  /** This approval would not count: what is still needed is from other groups. */
+  | { kind: 'not_needed'; operation: Operation; missingGroups: string[] };
 
 const lockName = (op: { service: string; environment: string }) => `deploy:${op.service}/${op.environment}`;
 
@@ -95,7 +140,14 @@ const AUDIT_OUTCOME: Record<DeployEvent, AuditOutcome> = {
   cancelled: 'cancelled',
   expired: 'expired',
   interrupted: 'interrupted',
+  awaiting_approval: 'awaiting_approval',
+  approved: 'approved',
+  rejected: 'rejected',
+  emergency: 'requested',
+  blocked: 'denied',
 };
+
+const DECIDABLE: readonly OperationState[] = ['requested', 'awaiting_approval', 'approved'];
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -126,13 +178,35 @@ export class DeployService {
     patch: OperationPatch,
     details: JsonObject = {},
     guard: { leaseOwner?: string } = {},
-    also?: (tx: Queryable, moved: Operation) => Promise<void>,
+    more: {
+      /** More to write in the transition's transaction (a roll-out's run, an approval). */
+      write?: (repos: Repositories, moved: Operation, tx: Queryable) => Promise<void>;
+      note?: string;
+      key?: string;
+    } = {},
   ): Promise<Operation | null> {
     return this.#o.db.transaction(async (tx: Queryable) => {
       const repos = repositories(tx, this.#o.clock);
       const moved = await repos.operations.transition(op.id, from, to, patch, guard);
       if (!moved) return null;
-      await also?.(tx, moved);
+      if (more.write) await more.write(repos, moved, tx);
+      await this.#record(repos, op, moved, to, event, actor, details, more);
+      return moved;
+    });
+  }
+
+  /** The transition's audit row and, linked to an incident, its timeline event (in the caller's transaction). */
+  async #record(
+    repos: Repositories,
+    op: Operation,
+    moved: Operation,
+    to: OperationState,
+    event: DeployEvent,
+    actor: string,
+    details: JsonObject,
+    more: { note?: string; key?: string } = {},
+  ): Promise<void> {
+    {
       const at = this.#o.clock.now();
       await repos.audit.append({
         at,
@@ -154,7 +228,7 @@ export class DeployService {
         },
       });
       // Linked to an incident: on its timeline too, in this transaction.
-      const onTimeline = deployTimelineEvent(moved, event, actor, at);
+      const onTimeline = deployTimelineEvent(moved, event, actor, at, more);
       if (onTimeline) await repos.timeline.add(onTimeline);
       // The first successful operation linked to an incident is when it was mitigated.
       if (event === 'succeeded' && moved.incidentNumber !== null) {
@@ -165,8 +239,7 @@ export class DeployService {
         const change = deployChangePage(moved, event, this.#o.config.pagerduty, moved.finishedAt ?? at);
         if (change) await repos.pagerduty.enqueue(change);
       }
-      return moved;
-    });
+    }
   }
 
   async #tell(op: Operation, event: DeployEvent): Promise<void> {
@@ -191,6 +264,11 @@ export class DeployService {
       limit: 100,
     });
     const params = await planOperation(service, platform, input.request, earlier, this.#o.config.deploy);
+    const gate = await this.#gate({
+      environment: service.environment,
+      incidentNumber: input.incidentNumber ?? null,
+      emergencyReason: null,
+    });
     const expiresAt = addMilliseconds(this.#o.clock.now(), this.#o.config.deploy.confirmTimeout);
     try {
       return await this.#o.db.transaction(async (tx) => {
@@ -205,6 +283,7 @@ export class DeployService {
           reason: input.reason ?? null,
           incidentNumber: input.incidentNumber ?? null,
           expiresAt,
+          gate,
         });
         if (!created) return { kind: 'repeat', operation } as const;
         const at = this.#o.clock.now();
@@ -217,7 +296,7 @@ export class DeployService {
           environment: service.environment,
           incidentNumber: operation.incidentNumber,
           operationId: operation.id,
-          details: { to: 'requested', reason: operation.reason, params },
+          details: { to: 'requested', reason: operation.reason, params, gate },
         });
         const onTimeline = deployTimelineEvent(operation, 'requested', input.requestedBy, at);
         if (onTimeline) await repos.timeline.add(onTimeline);
@@ -264,7 +343,11 @@ export class DeployService {
     return updated ?? current;
   }
 
-  /** Only the requester; starts the run (returned as `run`, for the caller to keep in flight). */
+  /**
+   * Only the requester. Checks the deploy window and freezes; then asks for approval when the rule
+   * needs any (awaiting_approval), else starts the run (returned as `run`, for the caller to keep in
+   * flight). From 'approved' (approved while the window was closed): starts it if it may start now.
+   */
   async confirm(id: string, user: string): Promise<DecisionOutcome> {
     const op = await this.get(id);
     if (!op) return { kind: 'not_found' };
@@ -274,6 +357,58 @@ export class DeployService {
       const expired = await this.expire(op.id);
       return { kind: 'expired', operation: expired ?? op };
     }
+    const gate = await this.#gate(op);
+    if (gate.open !== true) return this.#block(op, user, gate);
+    if (op.state === 'requested') {
+      const rule = await this.#ruleOf(op);
+      if (needsApproval(rule)) {
+        const expireAfter = this.#o.config.approvals[op.environment]?.expireAfter ?? 3_600_000;
+        const waiting = await this.#move(
+          op,
+          ['requested'],
+          'awaiting_approval',
+          'awaiting_approval',
+          user,
+          {
+            confirmedBy: user,
+            approvalRule: ruleJson(rule),
+            gate,
+            expiresAt: addMilliseconds(this.#o.clock.now(), expireAfter),
+          },
+          { rule: ruleJson(rule) },
+          {},
+          { note: `needs ${ruleText(rule)}` },
+        );
+        if (!waiting) return { kind: 'moved', operation: (await this.get(id)) ?? op };
+        await this.#tell(waiting, 'awaiting_approval');
+        return { kind: 'done', operation: waiting };
+      }
+    }
+    return this.#start(op, user, gate);
+  }
+
+  /** Not started: the window is closed or the environment frozen (recorded, the card says so). */
+  async #block(op: Operation, actor: string, gate: JsonObject): Promise<DecisionOutcome> {
+    const blocked = await this.#move(
+      op,
+      [op.state],
+      op.state,
+      'blocked',
+      actor,
+      { gate },
+      { gate },
+      {},
+      {
+        note: gateText(gate),
+        key: String(this.#o.clock.now().getTime()),
+      },
+    );
+    if (!blocked) return { kind: 'moved', operation: (await this.get(op.id)) ?? op };
+    await this.#tell(blocked, 'blocked');
+    return { kind: 'blocked', operation: blocked };
+  }
+
+  async #start(op: Operation, actor: string, gate: JsonObject): Promise<DecisionOutcome> {
     let lock: Lock | null = null;
     try {
       lock = await this.#o.coordination.acquireLock(lockName(op), DEPLOY_LEASE_MS);
@@ -293,19 +428,20 @@ export class DeployService {
       ['requested', 'approved'],
       'running',
       'started',
-      user,
+      actor,
       {
-        confirmedBy: user,
+        confirmedBy: op.confirmedBy ?? actor,
         startedAt: now,
         ...(rollout ? {} : { leaseOwner: owner, leaseUntil: addMilliseconds(now, DEPLOY_LEASE_MS) }),
+        gate,
       },
       {},
       {},
-      rollout ? (tx, moved) => beginRollout(tx, this.#o.clock, moved) : undefined,
+      rollout ? { write: (_repos, moved, tx) => beginRollout(tx, this.#o.clock, moved) } : {},
     );
     if (!running) {
       await lock?.release().catch(() => false);
-      const current = (await this.get(id)) ?? op;
+      const current = (await this.get(op.id)) ?? op;
       return { kind: 'moved', operation: current };
     }
     await this.#tell(running, 'started');
@@ -315,6 +451,288 @@ export class DeployService {
     }
     const run = this.#run(running, owner, lock, 'execute');
     return { kind: 'done', operation: running, run };
+  }
+
+  /** The rule the operation is asked under: the environment's (or its duringIncident), plus an emergency's group. */
+  async #ruleOf(
+    op: Pick<Operation, 'environment' | 'incidentNumber' | 'emergencyReason'>,
+  ): Promise<ApprovalRule> {
+    const rule = ruleFor(this.#o.config, op.environment, await this.#exemptIncident(op.incidentNumber));
+    return op.emergencyReason ? withEmergency(rule, this.#o.config.deploy.emergencyApproverGroup) : rule;
+  }
+
+  /** True when the incident is open and of a severity exempt from windows and freezes. */
+  async #exemptIncident(incidentNumber: number | null): Promise<boolean> {
+    if (incidentNumber === null) return false;
+    const incident = await this.#repos.incidents.get(incidentNumber);
+    return (
+      incident !== null &&
+      incident.status !== 'resolved' &&
+      this.#o.config.deploy.incidentExemption.includes(incident.severity)
+    );
+  }
+
+  /**
+   * May a change in this environment start now: the deploy window and the freeze, except for an
+   * emergency or an operation for an exempt incident. What was found is kept on the operation.
+   */
+  async #gate(
+    op: Pick<Operation, 'environment' | 'incidentNumber' | 'emergencyReason'>,
+  ): Promise<JsonObject> {
+    const now = this.#o.clock.now();
+    const window = windowState(this.#o.config.deploy, op.environment, now);
+    const freeze = await this.#repos.freezes.findActive(op.environment, now);
+    const closed: JsonObject = {};
+    if (!window.open) {
+      closed.window = {
+        why: window.why,
+        nextOpen: window.nextOpen?.toISOString() ?? null,
+        windows: window.windows,
+        ...(window.holiday ? { holiday: window.holiday } : {}),
+      };
+    }
+    if (freeze) {
+      closed.freeze = {
+        reason: freeze.reason,
+        by: freeze.frozenBy,
+        until: freeze.until?.toISOString() ?? null,
+      };
+    }
+    const at = now.toISOString();
+    if (!closed.window && !closed.freeze) return { open: true, at };
+    if (op.emergencyReason) return { open: true, at, passedAs: 'emergency', ...closed };
+    if (await this.#exemptIncident(op.incidentNumber))
+      return { open: true, at, passedAs: 'incident', ...closed };
+    return { open: false, at, ...closed };
+  }
+
+  /**
+   * An approval: not the requester (unless the rule allows), someone in a group still needed. The
+   * last one moves it to approved and starts it, when the window is open and nothing frozen.
+   */
+  async approve(id: string, user: string): Promise<DecisionOutcome> {
+    const checked = await this.#decidable(id, user);
+    if (checked.kind !== 'ok') return checked.outcome;
+    const { op, rule, groups, approvals } = checked;
+    if (approvals.some((a) => a.approver === user)) return { kind: 'already_decided', operation: op };
+    const before = progress(rule, approvals);
+    const after = progress(rule, [...approvals, { approver: user, groups }]);
+    if (after.missing >= before.missing && after.missingGroups.length >= before.missingGroups.length) {
+      return { kind: 'not_needed', operation: op, missingGroups: before.missingGroups };
+    }
+    const outcome = await this.#o.db.transaction(async (tx) => {
+      const repos = repositories(tx, this.#o.clock);
+      // Locks the row for this transaction: concurrent approvals are counted one after the other.
+      const locked = await repos.operations.transition(op.id, ['awaiting_approval'], 'awaiting_approval');
+      if (!locked) return null;
+      const { created } = await repos.approvals.record({
+        operationId: op.id,
+        approver: user,
+        group: groupsText(groups),
+        decision: 'approved',
+      });
+      if (!created) return 'already' as const;
+      const all = (await repos.approvals.listFor(op.id))
+        .filter((a) => a.decision === 'approved')
+        .map((a): Approver => ({ approver: a.approver, groups: groupsOf(a.group) }));
+      const now = progress(rule, all);
+      const moved = now.satisfied
+        ? await repos.operations.transition(op.id, ['awaiting_approval'], 'approved')
+        : locked;
+      if (!moved) return null;
+      const count = `${now.approvers.length} of ${Math.max(rule.required, rule.fromGroups.length)}`;
+      await this.#record(
+        repos,
+        op,
+        moved,
+        moved.state,
+        'approved',
+        user,
+        {
+          approver: user,
+          groups,
+          approvers: now.approvers,
+          missingGroups: now.missingGroups,
+          satisfied: now.satisfied,
+        },
+        { note: `${count}${groups.length > 0 ? `, as ${groups.join(' and ')}` : ''}`, key: user },
+      );
+      return { moved, satisfied: now.satisfied };
+    });
+    if (outcome === null) return { kind: 'moved', operation: (await this.get(id)) ?? op };
+    if (outcome === 'already') return { kind: 'already_decided', operation: op };
+    await this.#tell(outcome.moved, 'approved');
+    if (!outcome.satisfied) return { kind: 'done', operation: outcome.moved };
+    // The last approval: it starts by itself, if it may start now.
+    const gate = await this.#gate(outcome.moved);
+    if (gate.open !== true) {
+      const blocked = await this.#block(outcome.moved, user, gate);
+      return { kind: 'done', operation: blocked.kind === 'blocked' ? blocked.operation : outcome.moved };
+    }
+    return this.#start(outcome.moved, user, gate);
+  }
+
+  /** A rejection, with its reason: by someone who could approve; nothing is changed. */
+  async reject(id: string, user: string, reason: string): Promise<DecisionOutcome> {
+    const checked = await this.#decidable(id, user);
+    if (checked.kind !== 'ok') return checked.outcome;
+    const { op, groups } = checked;
+    const rejected = await this.#move(
+      op,
+      ['awaiting_approval'],
+      'rejected',
+      'rejected',
+      user,
+      { finishedAt: this.#o.clock.now(), error: `rejected by ${user}: ${reason}` },
+      { approver: user, groups, rejectionReason: reason },
+      {},
+      {
+        note: reason,
+        async write(repos) {
+          await repos.approvals.record({
+            operationId: op.id,
+            approver: user,
+            group: groupsText(groups),
+            decision: 'rejected',
+            reason,
+          });
+        },
+      },
+    );
+    if (!rejected) return { kind: 'moved', operation: (await this.get(id)) ?? op };
+    await this.#tell(rejected, 'rejected');
+    return { kind: 'done', operation: rejected };
+  }
+
+  /**
+   * Who may decide (approve or reject) now: the operation awaits approval and has not expired, the
+   * user is not the requester (unless allowed) and is in one of the rule's groups (any, when none).
+   */
+  async mayDecide(id: string, user: string): Promise<DecisionOutcome | null> {
+    const checked = await this.#decidable(id, user);
+    return checked.kind === 'ok' ? null : checked.outcome;
+  }
+
+  async #decidable(
+    id: string,
+    user: string,
+  ): Promise<
+    | { kind: 'ok'; op: Operation; rule: ApprovalRule; groups: string[]; approvals: Approver[] }
+    | { kind: 'refused'; outcome: DecisionOutcome }
+  > {
+    const refuse = (outcome: DecisionOutcome) => ({ kind: 'refused' as const, outcome });
+    const op = await this.get(id);
+    if (!op) return refuse({ kind: 'not_found' });
+    if (op.state !== 'awaiting_approval') return refuse({ kind: 'moved', operation: op });
+    if (op.expiresAt && op.expiresAt <= this.#o.clock.now()) {
+      const expired = await this.expire(op.id);
+      return refuse({ kind: 'expired', operation: expired ?? op });
+    }
+    const rule = parseRule(op.approvalRule) ?? (await this.#ruleOf(op));
+    if (op.requestedBy === user && !rule.allowSelfApproval)
+      return refuse({ kind: 'self_approval', operation: op });
+    const directory = this.#o.approvers ?? configApprovers(this.#o.config);
+    const groups = rule.fromGroups.length > 0 ? await directory.groupsOf(user, rule.fromGroups) : [];
+    if (rule.fromGroups.length > 0 && groups.length === 0)
+      return refuse({ kind: 'not_approver', operation: op, groups: rule.fromGroups });
+    const approvals = (await this.#repos.approvals.listFor(op.id))
+      .filter((a) => a.decision === 'approved')
+      .map((a): Approver => ({ approver: a.approver, groups: groupsOf(a.group) }));
+    return { kind: 'ok', op, rule, groups, approvals };
+  }
+
+  /**
+   * The requester asks for it as an emergency (a reason required): it passes windows and freezes,
+   * and the emergency approver group must approve in addition. Approved but blocked: it waits for
+   * that group's approval now.
+   */
+  async requestEmergency(id: string, user: string, reason: string): Promise<DecisionOutcome> {
+    const op = await this.get(id);
+    if (!op) return { kind: 'not_found' };
+    if (op.requestedBy !== user) return { kind: 'not_requester', operation: op };
+    if (!DECIDABLE.includes(op.state)) return { kind: 'moved', operation: op };
+    if (op.expiresAt && op.expiresAt <= this.#o.clock.now()) {
+      const expired = await this.expire(op.id);
+      return { kind: 'expired', operation: expired ?? op };
+    }
+    const group = this.#o.config.deploy.emergencyApproverGroup;
+    const current = parseRule(op.approvalRule);
+    const rule = current ? withEmergency(current, group) : null;
+    const to: OperationState = op.state === 'approved' ? 'awaiting_approval' : op.state;
+    const gate = await this.#gate({ ...op, emergencyReason: reason });
+    const moved = await this.#move(
+      op,
+      [op.state],
+      to,
+      'emergency',
+      user,
+      {
+        emergencyReason: reason,
+        emergencyBy: user,
+        gate,
+        ...(rule ? { approvalRule: ruleJson(rule) } : {}),
+      },
+      { emergency: true, emergencyReason: reason, ...(rule ? { rule: ruleJson(rule) } : {}) },
+      {},
+      { note: reason },
+    );
+    if (!moved) return { kind: 'moved', operation: (await this.get(id)) ?? op };
+    await this.#tell(moved, 'emergency');
+    return { kind: 'done', operation: moved };
+  }
+
+  /** `/deploy freeze`: replaces the environment's freeze, if any; audited. */
+  async freeze(input: {
+    environment: string;
+    actor: string;
+    reason: string;
+    until: Date | null;
+  }): Promise<FreezeOutcome> {
+    return this.#o.db.transaction(async (tx) => {
+      const repos = repositories(tx, this.#o.clock);
+      const before = await repos.freezes.findActive(input.environment);
+      await repos.freezes.lift(input.environment, input.actor);
+      const freeze = await repos.freezes.create({
+        environment: input.environment,
+        reason: input.reason,
+        frozenBy: input.actor,
+        until: input.until,
+      });
+      await repos.audit.append({
+        actor: input.actor,
+        action: 'deploy.freeze',
+        outcome: 'frozen',
+        environment: input.environment,
+        details: {
+          reason: input.reason,
+          until: input.until?.toISOString() ?? null,
+          replaced: before ? before.id : null,
+        },
+      });
+      return { kind: 'frozen', freeze, replaced: before };
+    });
+  }
+
+  /** `/deploy unfreeze`: lifts the freeze in force; audited. */
+  async unfreeze(input: { environment: string; actor: string }): Promise<FreezeOutcome> {
+    return this.#o.db.transaction(async (tx) => {
+      const repos = repositories(tx, this.#o.clock);
+      const active = await repos.freezes.findActive(input.environment);
+      if (!active) return { kind: 'not_frozen' } as const;
+      const lifted = (await repos.freezes.lift(input.environment, input.actor)) ?? active;
+      await repos.audit.append({
+        actor: input.actor,
+        action: 'deploy.freeze',
+        outcome: 'unfrozen',
+        environment: input.environment,
+        details: {
+          reason: active.reason,
+          frozenBy: active.frozenBy,
+          frozenAt: active.frozenAt.toISOString(),
+        },
+      });
+      return { kind: 'unfrozen', freeze: lifted };
+    });
   }
 
   /** Only the requester, only while unconfirmed. */
@@ -590,4 +1008,24 @@ export class DeployService {
     });
     return finished ?? op;
   }
+}
+
+/** "2 approvers, one from each of tech-lead, pm". */
+export function ruleText(rule: ApprovalRule): string {
+  const count = Math.max(rule.required, rule.fromGroups.length);
+  const who = `${count} approver${count === 1 ? '' : 's'}`;
+  return rule.fromGroups.length > 0 ? `${who}, one from each of ${rule.fromGroups.join(', ')}` : who;
+}
+
+/** Why a gate is closed, in words (for the audit and the timeline). */
+export function gateText(gate: JsonObject): string {
+  const parts: string[] = [];
+  const window = gate.window as { why?: string; holiday?: string } | undefined;
+  if (window)
+    parts.push(
+      window.why === 'holiday' ? `a holiday (${window.holiday ?? ''})` : 'outside the deploy window',
+    );
+  const freeze = gate.freeze as { reason?: string } | undefined;
+  if (freeze) parts.push(`frozen: ${freeze.reason ?? ''}`);
+  return parts.join('; ');
 }

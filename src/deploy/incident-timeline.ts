@@ -53,7 +53,7 @@ export function mitigationText(op: Pick<Operation, 'kind' | 'service' | 'params'
   }
 }
 
-function text(op: Operation, event: DeployEvent): string {
+function text(op: Operation, event: DeployEvent, note: string | undefined): string {
   const what = `${op.kind} of ${op.service} (${op.environment}): ${changeText(op)}`;
   switch (event) {
     case 'requested':
@@ -69,9 +69,19 @@ function text(op: Operation, event: DeployEvent): string {
     case 'cancelled':
       return `Cancelled the ${what}; nothing was changed`;
     case 'expired':
-      return `The ${what} was not confirmed in time; nothing was changed`;
+      return `The ${what} was not ${op.approvalRule ? 'approved' : 'confirmed'} in time; nothing was changed`;
     case 'interrupted':
       return `The ${what} was interrupted: ${op.error ?? 'the bot stopped while it ran'}`;
+    case 'awaiting_approval':
+      return `Confirmed the ${what}; awaiting approval${note ? ` (${note})` : ''}`;
+    case 'approved':
+      return `Approved the ${what}${note ? ` (${note})` : ''}`;
+    case 'rejected':
+      return `Rejected the ${what}${note ? `: ${note}` : ''}; nothing was changed`;
+    case 'emergency':
+      return `Asked the ${what} as an emergency${note ? `: ${note}` : ''}`;
+    case 'blocked':
+      return `The ${what} did not start${note ? `: ${note}` : ''}`;
   }
 }
 
@@ -81,6 +91,8 @@ export function deployTimelineEvent(
   event: DeployEvent,
   actor: string,
   at: Date,
+  /** What to add to the line (an approval's count, a rejection's reason), and a key for repeats of the event. */
+  more: { note?: string; key?: string } = {},
 ): AddTimelineEventInput | null {
   if (op.incidentNumber === null) return null;
   const data: JsonObject = {
@@ -101,8 +113,8 @@ export function deployTimelineEvent(
     actor,
     kind: 'deploy_action',
     at,
-    text: text(op, event),
+    text: text(op, event, more.note),
     data,
-    sourceKey: `deploy:${op.id}:${event}`,
+    sourceKey: `deploy:${op.id}:${event}${more.key ? `:${more.key}` : ''}`,
   };
 }

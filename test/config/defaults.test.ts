@@ -10,6 +10,8 @@ describe('defaults apply field by field', () => {
   it('a deploy section with only rollbackErrorRate keeps the default windows, offset and rollback time', () => {
     const config = parseConfigText('deploy: { rollbackErrorRate: 0.1 }\n');
     expect(config.deploy).toEqual({
+      holidays: [],
+      incidentExemption: ['P0', 'P1'],
       utcOffset: '+03:00',
       windows: { production: DEFAULT_PRODUCTION_WINDOWS },
       emergencyApproverGroup: 'cto',
@@ -29,6 +31,7 @@ describe('defaults apply field by field', () => {
       required: 2,
       fromGroups: ['tech-lead', 'pm'],
       allowSelfApproval: false,
+      expireAfter: 3_600_000,
     });
   });
 
@@ -52,17 +55,28 @@ describe('defaults apply field by field', () => {
   it('a partial approvals.production keeps the defaults of its other fields and of the other environments', () => {
     const config = parseConfigText('approvals:\n  production: { allowSelfApproval: true }\n');
     expect(config.approvals).toEqual({
-      production: { required: 2, fromGroups: ['tech-lead', 'pm'], allowSelfApproval: true },
-      staging: { required: 1, fromGroups: [], allowSelfApproval: false },
-      development: { required: 0, fromGroups: [], allowSelfApproval: false },
+      production: {
+        required: 2,
+        fromGroups: ['tech-lead', 'pm'],
+        allowSelfApproval: true,
+        expireAfter: 3_600_000,
+      },
+      staging: { required: 1, fromGroups: [], allowSelfApproval: false, expireAfter: 3_600_000 },
+      development: { required: 0, fromGroups: [], allowSelfApproval: false, expireAfter: 3_600_000 },
     });
     const three = parseConfigText('approvals:\n  production: { required: 3 }\n  qa: { required: 1 }\n');
     expect(three.approvals.production).toEqual({
       required: 3,
       fromGroups: ['tech-lead', 'pm'],
       allowSelfApproval: false,
+      expireAfter: 3_600_000,
     });
-    expect(three.approvals.qa).toEqual({ required: 1, fromGroups: [], allowSelfApproval: false });
+    expect(three.approvals.qa).toEqual({
+      required: 1,
+      fromGroups: [],
+      allowSelfApproval: false,
+      expireAfter: 3_600_000,
+    });
     expect(three.approvals.staging?.required).toBe(1);
   });
 

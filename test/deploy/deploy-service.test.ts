@@ -15,7 +15,7 @@ import { openDb } from '../../src/store/open.ts';
 import { openPostgres } from '../../src/store/postgres.ts';
 import { repositories } from '../../src/store/repositories/index.ts';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/services.ts';
-import { type KubeSetup, patchCount, startKubeSetup } from './helpers.ts';
+import { type KubeSetup, NO_CHANGE_CONTROL, patchCount, startKubeSetup } from './helpers.ts';
 
 /** The state machine on real Postgres and Redis, against the Kubernetes fake through the real adapter. */
 describe('DeployService', () => {
@@ -62,7 +62,12 @@ describe('DeployService', () => {
           scaling: { min: 1, max: 5 },
         },
       ],
-      deploy: { settleTimeout: { kubernetes: '20s' }, verifyTimeout: '5s' },
+      approvals: NO_CHANGE_CONTROL.approvals,
+      deploy: {
+        settleTimeout: { kubernetes: '20s' },
+        verifyTimeout: '5s',
+        windows: NO_CHANGE_CONTROL.windows,
+      },
     });
     platforms = new PlatformRegistry(config.services);
     db = await openDb({ databaseUrl: TEST_DATABASE_URL, dataDir: '', schema });

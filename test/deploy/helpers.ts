@@ -13,7 +13,30 @@ export interface KubeSetup {
   close(): Promise<void>;
 }
 
-export async function startKubeSetup(extraYaml: string[] = []): Promise<KubeSetup> {
+/**
+ * The deploy tests that are not about change control turn it off explicitly (the defaults need 2
+ * approvals and a deploy window in production): no approvals, and (in `deploy:`) no windows.
+ */
+export const NO_APPROVALS_YAML = 'approvals: { production: { required: 0, fromGroups: [] } }';
+export const NO_WINDOWS_YAML = 'windows: { production: [] }';
+export const NO_CHANGE_CONTROL = {
+  approvals: { production: { required: 0, fromGroups: [] } },
+  windows: { production: [] },
+} as const;
+
+/**
+ * `extraYaml`: more top-level lines. Unless told `changeControl: true`, approvals and windows are
+ * turned off (a `deploy:` line of the caller must then say `windows: { production: [] }` itself).
+ */
+export async function startKubeSetup(
+  extraYaml: string[] = [],
+  options: { changeControl?: boolean } = {},
+): Promise<KubeSetup> {
+  const lines = [...extraYaml];
+  if (!options.changeControl) {
+    if (!lines.some((l) => l.startsWith('approvals:'))) lines.push(NO_APPROVALS_YAML);
+    if (!lines.some((l) => l.startsWith('deploy:'))) lines.push(`deploy: { ${NO_WINDOWS_YAML} }`);
+  }
   const fake = await startKubernetesFake({
     namespace: 'prod',
     deployment: 'barq-api',
@@ -43,7 +66,7 @@ export async function startKubeSetup(extraYaml: string[] = []): Promise<KubeSetu
     '    scaling: { min: 1, max: 5 }',
   ].join('\n');
   const configPath = join(dir, 'runbook.yml');
-  writeFileSync(configPath, ['services:', serviceYaml, ...extraYaml, ''].join('\n'));
+  writeFileSync(configPath, ['services:', serviceYaml, ...lines, ''].join('\n'));
   return {
     fake,
     dir,

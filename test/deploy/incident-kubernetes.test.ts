@@ -11,7 +11,7 @@ import {
   ROLLBACK_TO_ACTION,
 } from '../../src/slack/deploy/blocks/card.ts';
 import { startTestBot, type TestBot } from '../helpers/bot.ts';
-import { type KubeSetup, startKubeSetup } from './helpers.ts';
+import { type KubeSetup, NO_APPROVALS_YAML, startKubeSetup } from './helpers.ts';
 
 /**
  * /deploy and incidents, end to end on the Kubernetes fake: an operation asked in an incident channel
@@ -38,7 +38,8 @@ describe('/deploy operations for an incident, end to end', () => {
         'services:',
         kube.serviceYaml,
         `    healthChecks: [{ type: http, name: api, url: "http://127.0.0.1:${port}/health", timeout: 1s }]`,
-        'deploy: { verifyTimeout: 2s, settleTimeout: { kubernetes: 20s } }',
+        NO_APPROVALS_YAML,
+        'deploy: { windows: { production: [] }, verifyTimeout: 2s, settleTimeout: { kubernetes: 20s } }',
         '',
       ].join('\n'),
     );

@@ -15,7 +15,7 @@ describe('/deploy operations on Kubernetes, end to end', () => {
 
   beforeAll(async () => {
     kube = await startKubeSetup([
-      'deploy: { verifyTimeout: 5s, settleTimeout: { kubernetes: 20s }, allowed: { production: [U_ALICE, S_SRE] } }',
+      'deploy: { windows: { production: [] }, verifyTimeout: 5s, settleTimeout: { kubernetes: 20s }, allowed: { production: [U_ALICE, S_SRE] } }',
     ]);
     bot = await startTestBot({ env: { RUNBOOK_CONFIG: kube.configPath } });
   });

@@ -43,7 +43,7 @@ describe('/deploy rollback recovery on Kubernetes, end to end', () => {
     const healthUrl = `http://127.0.0.1:${(health.address() as AddressInfo).port}/ping`;
     kube = await startKubeSetup([
       `    healthChecks: [{ type: http, name: api-ping, url: "${healthUrl}", expectBody: any }]`,
-      'deploy: { verifyTimeout: 60s, settleTimeout: { kubernetes: 20s } }',
+      'deploy: { windows: { production: [] }, verifyTimeout: 60s, settleTimeout: { kubernetes: 20s } }',
     ]);
     bot = await startTestBot({ env: { RUNBOOK_CONFIG: kube.configPath } });
   });

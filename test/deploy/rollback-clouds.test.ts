@@ -73,7 +73,11 @@ describe('/deploy rollback on Cloud Run and App Service, end to end', () => {
     }
     dir = mkdtempSync(join(tmpdir(), 'deploy-clouds-'));
     const configPath = join(dir, 'runbook.yml');
-    lines.push('deploy: { verifyTimeout: 2s, settleTimeout: { cloudrun: 3s, appservice: 3s } }', '');
+    lines.push(
+      'approvals: { production: { required: 0, fromGroups: [] } }',
+      'deploy: { windows: { production: [] }, verifyTimeout: 2s, settleTimeout: { cloudrun: 3s, appservice: 3s } }',
+      '',
+    );
     writeFileSync(configPath, lines.join('\n'));
     bot = await startTestBot({
       env: { RUNBOOK_CONFIG: configPath },

@@ -11,7 +11,9 @@ describe('/deploy rollback on Kubernetes, end to end', () => {
   let replica: TestBot;
 
   beforeAll(async () => {
-    kube = await startKubeSetup(['deploy: { verifyTimeout: 5s, settleTimeout: { kubernetes: 20s } }']);
+    kube = await startKubeSetup([
+      'deploy: { windows: { production: [] }, verifyTimeout: 5s, settleTimeout: { kubernetes: 20s } }',
+    ]);
     bot = await startTestBot({ env: { RUNBOOK_CONFIG: kube.configPath } });
     replica = await startTestBot({ replicaOf: bot, env: { RUNBOOK_CONFIG: kube.configPath } });
   });

@@ -29,7 +29,13 @@ describe('the example config in local mode', () => {
     expect(notes).toEqual([
       'barq-api: database (postgres) left out',
       'architect-api: cache (redis) left out',
+      'approvers.tech-lead: U_BOB (simulated)',
+      'approvers.pm: U_CAROL (simulated)',
+      'approvers.cto: U_DAN (simulated)',
     ]);
+    // The example's empty approver groups get the simulator's users, so production changes can be approved.
+    expect(local.approvers).toMatchObject({ 'tech-lead': ['U_BOB'], pm: ['U_CAROL'], cto: ['U_DAN'] });
+    expect(config.approvers['tech-lead']).toEqual([]);
     // The loaded config is not changed.
     expect(config.services[0]?.platform.endpoint).toBeUndefined();
     expect(config.services[0]?.healthChecks[0]?.url).toBe('https://api.barq.com/health');

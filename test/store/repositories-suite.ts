@@ -821,12 +821,20 @@ export function describeRepositories(name: string, openDbForTest: () => Promise<
             approver: 'U_SRE1',
             group: 'sre',
             decision: 'approved',
+            reason: null,
             at: START,
           },
           created: false,
         });
-        const second = await vote('U_SRE2', 'rejected');
+        const second = await repos.approvals.record({
+          operationId: operation.id,
+          approver: 'U_SRE2',
+          group: 'sre',
+          decision: 'rejected',
+          reason: 'not during the sale',
+        });
         expect(second.created).toBe(true);
+        expect(second.approval.reason).toBe('not during the sale');
 
         const listed = await repos.approvals.listFor(operation.id);
         expect(listed.map((a) => [a.approver, a.decision])).toEqual([
@@ -834,6 +842,36 @@ export function describeRepositories(name: string, openDbForTest: () => Promise<
           ['U_SRE2', 'rejected'],
         ]);
         expect(await repos.approvals.listFor(randomUUID())).toEqual([]);
+      });
+    });
+
+    describe('deploy freezes', () => {
+      it('one unlifted freeze per environment; one whose time passed is no longer in force', async () => {
+        clock.set(START);
+        const env = unique('env');
+        expect(await repos.freezes.findActive(env)).toBeNull();
+        const until = new Date(START.getTime() + 3_600_000);
+        const frozen = await repos.freezes.create({
+          environment: env,
+          reason: 'release week',
+          frozenBy: 'U1',
+          until,
+        });
+        expect(await repos.freezes.findActive(env)).toEqual(frozen);
+        await expect(
+          repos.freezes.create({ environment: env, reason: 'again', frozenBy: 'U2', until: null }),
+        ).rejects.toThrow();
+        expect(await repos.freezes.findActive(env, new Date(until.getTime() + 1))).toBeNull();
+        const lifted = await repos.freezes.lift(env, 'U2');
+        expect(lifted).toMatchObject({ id: frozen.id, liftedBy: 'U2', liftedAt: START });
+        expect(await repos.freezes.lift(env, 'U2')).toBeNull();
+        const next = await repos.freezes.create({
+          environment: env,
+          reason: 'again',
+          frozenBy: 'U2',
+          until: null,
+        });
+        expect(await repos.freezes.findActive(env, new Date('2030-01-01T00:00:00Z'))).toEqual(next);
       });
     });
 

@@ -9,6 +9,8 @@ import type { LocalPlatforms } from './index.ts';
  *     `${env:…}` secrets belong to the real service).
  *   - `prometheus` checks: the same query, against the simulated app's Prometheus.
  *   - `postgres` and `redis` checks: left out (there is no database or cache to check); `notes` says so.
+ *   - approver groups left empty (the example's tech-lead, pm, cto): the simulator's U_BOB, U_CAROL,
+ *     U_DAN, so that a production change can be approved (`click deploy_approve --user U_BOB`).
  * The file on disk is not changed; what runs is logged at start-up.
  */
 export function simulatedConfig(
@@ -27,8 +29,18 @@ export function simulatedConfig(
     });
     return { ...service, platform: { ...service.platform, endpoint: sim.apiUrl }, healthChecks };
   });
-  return { config: { ...config, services }, notes };
+  const approvers = { ...config.approvers };
+  for (const [group, user] of Object.entries(LOCAL_APPROVERS)) {
+    if (group in approvers && (approvers[group] ?? []).length === 0) {
+      approvers[group] = [user];
+      notes.push(`approvers.${group}: ${user} (simulated)`);
+    }
+  }
+  return { config: { ...config, services, approvers }, notes };
 }
+
+/** Who approves in local mode when the config names no one (the simulator's users). */
+const LOCAL_APPROVERS: Record<string, string> = { 'tech-lead': 'U_BOB', pm: 'U_CAROL', cto: 'U_DAN' };
 
 /** Path and query of a check URL (`/health` where a reference hides them). */
 function pathOf(url: string): string {

@@ -6,16 +6,21 @@ import type { Services } from '../../services.ts';
 import { buildDeclareModal } from '../incidents/blocks/declare-modal.ts';
 import { assertDeclareAllowed } from '../incidents/command-helpers.ts';
 import { outOfDate, UserInputError } from '../kit/errors.ts';
+import { escapeMrkdwn } from '../kit/escape.ts';
 import { unavailableText } from '../kit/unavailable.ts';
 import {
+  APPROVE_DEPLOY_ACTION,
   CANCEL_DEPLOY_ACTION,
   CONFIRM_DEPLOY_ACTION,
   DECLARE_FROM_DEPLOY_ACTION,
+  EMERGENCY_DEPLOY_ACTION,
+  REJECT_DEPLOY_ACTION,
   ROLLBACK_FURTHER_ACTION,
   ROLLBACK_TO_ACTION,
 } from './blocks/card.ts';
 import { deployServiceFor } from './notifier.ts';
 import { assertMayOperate } from './permissions.ts';
+import { buildReasonModal, DEPLOY_VIEWS, registerReasonModals } from './reason-modal.ts';
 import { askForOperation } from './request.ts';
 
 const declareValue = z.object({
@@ -34,11 +39,23 @@ function refusal(outcome: DecisionOutcome, verb: string): string | undefined {
     case 'not_requester':
       return `:no_entry: Only <@${outcome.operation.requestedBy}>, who asked for it, can ${verb} this operation.`;
     case 'moved':
-      return `This operation is already ${outcome.operation.state}.`;
+      return `This operation has moved on: it is ${outcome.operation.state.replace('_', ' ')} now. Nothing was changed.`;
     case 'expired':
       return ':alarm_clock: This card has expired: nothing was changed. Ask again if it is still needed.';
     case 'locked':
       return 'This operation is being started already.';
+    case 'blocked':
+      return ':no_entry: It may not start now: the card says why and when it may. Nothing was changed.';
+    case 'self_approval':
+      return verb === 'reject'
+        ? ':no_entry: You asked for this operation: Cancel withdraws it. Nothing was changed.'
+        : ':no_entry: You asked for this operation: someone else must approve it. Nothing was changed.';
+    case 'not_approver':
+      return `:no_entry: Only approvers from ${outcome.groups.map((g) => `\`${escapeMrkdwn(g)}\``).join(', ')} can ${verb} this operation (the \`approvers\` of the config). Nothing was changed.`;
+    case 'already_decided':
+      return 'You have already decided on this operation; your decision stands.';
+    case 'not_needed':
+      return `:no_entry: Your approval would not count: what is still needed is an approver from ${outcome.missingGroups.map((g) => `\`${escapeMrkdwn(g)}\``).join(', ')}. Nothing was changed.`;
   }
 }
 
@@ -90,6 +107,55 @@ export function registerDeployActions(app: App, services: Services): void {
       return refusal(await deploy.cancel(action.value ?? '', body.user.id), 'cancel');
     });
   });
+  app.action<BlockButtonAction>(APPROVE_DEPLOY_ACTION, async ({ ack, body, action, respond, client }) => {
+    await ack();
+    await answer(services, respond, 'approving a deploy operation', async () => {
+      const deploy = deployServiceFor(services, client);
+      const op = await deploy.get(action.value ?? '');
+      if (op) await assertMayOperate(services, client, body.user.id, op.environment);
+      const outcome = await deploy.approve(action.value ?? '', body.user.id);
+      if (outcome.kind === 'done' && outcome.run)
+        void services.inFlight.track('deploy operation', outcome.run);
+      return refusal(outcome, 'approve');
+    });
+  });
+  /** Reject: the reason modal, opened at once when the user may decide (an outsider is refused first). */
+  app.action<BlockButtonAction>(REJECT_DEPLOY_ACTION, async ({ ack, body, action, respond, client }) => {
+    await ack();
+    await answer(services, respond, 'rejecting a deploy operation', async () => {
+      const deploy = deployServiceFor(services, client);
+      const id = action.value ?? '';
+      const op = await deploy.get(id);
+      if (op) await assertMayOperate(services, client, body.user.id, op.environment);
+      const refused = await deploy.mayDecide(id, body.user.id);
+      if (refused) return refusal(refused, 'reject');
+      await client.views.open({
+        trigger_id: body.trigger_id,
+        view: buildReasonModal(DEPLOY_VIEWS.reject, { o: id, c: body.channel?.id ?? '' }, op),
+      });
+      return undefined;
+    });
+  });
+  /** Request as emergency: only the requester; a reason is required (a modal). */
+  app.action<BlockButtonAction>(EMERGENCY_DEPLOY_ACTION, async ({ ack, body, action, respond, client }) => {
+    await ack();
+    await answer(services, respond, 'requesting an emergency change', async () => {
+      const deploy = deployServiceFor(services, client);
+      const id = action.value ?? '';
+      const op = await deploy.get(id);
+      if (!op) return refusal({ kind: 'not_found' }, 'request');
+      if (op.requestedBy !== body.user.id)
+        return refusal({ kind: 'not_requester', operation: op }, 'request');
+      if (!['requested', 'awaiting_approval', 'approved'].includes(op.state))
+        return refusal({ kind: 'moved', operation: op }, 'request');
+      await client.views.open({
+        trigger_id: body.trigger_id,
+        view: buildReasonModal(DEPLOY_VIEWS.emergency, { o: id, c: body.channel?.id ?? '' }, op),
+      });
+      return undefined;
+    });
+  });
+  registerReasonModals(app, services, (outcome, verb) => refusal(outcome, verb));
   app.action<BlockButtonAction>(ROLLBACK_FURTHER_ACTION, async ({ ack, body, action, respond, client }) => {
     await ack();
     await answer(services, respond, 'rolling back further', async () => {

@@ -8,6 +8,7 @@ import type { Services } from '../../services.ts';
 import type { Operation } from '../../store/repositories/operations.ts';
 import { UserInputError } from '../kit/errors.ts';
 import { escapeMrkdwn } from '../kit/escape.ts';
+import { cardContext } from './approvers.ts';
 import { cardMessage } from './blocks/card.ts';
 import { deployServiceFor } from './notifier.ts';
 import { assertMayOperate } from './permissions.ts';
@@ -79,8 +80,11 @@ export async function askForOperation(input: AskInput): Promise<string> {
     return `:no_entry: <@${a.requestedBy}> holds ${escapeMrkdwn(a.service)} (${escapeMrkdwn(a.environment)}): a ${a.kind}, ${a.state}, since ${a.createdAt.toISOString().slice(11, 19)} UTC (${cardLink(a)}). One operation per service and environment at a time; nothing was changed.`;
   }
   if (outcome.kind === 'repeat') return 'That request was already received.';
-  const card = cardMessage(outcome.operation);
+  const card = cardMessage(outcome.operation, await cardContext(input.services, outcome.operation));
   const posted = await input.client.chat.postMessage({ channel: input.channelId, ...card });
   if (posted.ts && posted.channel) await deploy.attachCard(outcome.operation, posted.channel, posted.ts);
+  if (outcome.operation.gate?.open === false) {
+    return 'The card is in the channel: this change may not start now (the card says why and when it may). You can request it as an emergency there, or cancel it.';
+  }
   return 'The confirmation card is in the channel: only you can confirm or cancel it.';
 }

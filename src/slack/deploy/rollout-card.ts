@@ -9,7 +9,13 @@ import { currentMeasurements, rolloutPlan } from '../../deploy/rollout.ts';
 import type { Operation } from '../../store/repositories/operations.ts';
 import type { RolloutRun } from '../../store/repositories/rollouts.ts';
 import { escapeMrkdwn, slackDate } from '../kit/escape.ts';
-import { cardMessage, changeLine, DECLARE_FROM_DEPLOY_ACTION, declareValue } from './blocks/card.ts';
+import {
+  type CardContext,
+  cardMessage,
+  changeLine,
+  DECLARE_FROM_DEPLOY_ACTION,
+  declareValue,
+} from './blocks/card.ts';
 
 export const PAUSE_ROLLOUT_ACTION = 'deploy_rollout_pause';
 export const RESUME_ROLLOUT_ACTION = 'deploy_rollout_resume';
@@ -45,14 +51,16 @@ export function progressText(op: Operation, run: RolloutRun): string {
 export function rolloutCardMessage(
   op: Operation,
   run: RolloutRun | null,
+  context: CardContext = {},
 ): { text: string; blocks: KnownBlock[] } {
-  if (!run || op.state === 'requested' || op.state === 'cancelled' || op.state === 'expired') {
-    return cardMessage(op);
+  // Before it runs (asked, awaiting approval, approved) or when it never ran: the ordinary card.
+  if (!run || !['running', 'verifying', 'succeeded', 'failed', 'interrupted'].includes(op.state)) {
+    return cardMessage(op, context);
   }
   const plan = rolloutPlan(op);
   const final = op.state === 'succeeded' || op.state === 'failed' || op.state === 'interrupted';
   const head = final
-    ? cardMessage(op).text
+    ? cardMessage(op, context).text
     : `*roll out ${escapeMrkdwn(op.service)}* (${escapeMrkdwn(op.environment)}): ${RUN_LABEL[run.state]} · ${progressText(op, run)}`;
   const lines = [
     `*Service:* ${escapeMrkdwn(op.service)} · *Environment:* ${escapeMrkdwn(op.environment)} · *Target:* ${escapeMrkdwn(String(op.params.target ?? 'unknown'))}`,

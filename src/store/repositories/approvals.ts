@@ -15,6 +15,8 @@ export interface Approval {
   /** The approver group through which they approved. */
   group: string;
   decision: ApprovalDecision;
+  /** Why (a rejection's reason). */
+  reason: string | null;
   at: Date;
 }
 
@@ -23,6 +25,7 @@ export interface RecordApprovalInput {
   approver: string;
   group: string;
   decision: ApprovalDecision;
+  reason?: string | null;
   /** Defaults to now. */
   at?: Date;
 }
@@ -39,6 +42,7 @@ const approvalRow = z
     approver: z.string(),
     approver_group: z.string(),
     decision: z.enum(APPROVAL_DECISIONS),
+    reason: z.string().nullable(),
     at: date,
   })
   .transform(
@@ -47,6 +51,7 @@ const approvalRow = z
       approver: r.approver,
       group: r.approver_group,
       decision: r.decision,
+      reason: r.reason,
       at: r.at,
     }),
   );
@@ -67,11 +72,18 @@ export class ApprovalRepository {
   /** Idempotent per (operation, approver). */
   async record(input: RecordApprovalInput): Promise<RecordApprovalResult> {
     const { rows } = await this.#q.query(
-      `INSERT INTO approvals (operation_id, approver, approver_group, decision, at)
-       VALUES ($1::uuid, $2, $3, $4, $5)
+      `INSERT INTO approvals (operation_id, approver, approver_group, decision, at, reason)
+       VALUES ($1::uuid, $2, $3, $4, $5, $6)
        ON CONFLICT (operation_id, approver) DO NOTHING
        RETURNING *`,
-      [input.operationId, input.approver, input.group, input.decision, input.at ?? this.#clock.now()],
+      [
+        input.operationId,
+        input.approver,
+        input.group,
+        input.decision,
+        input.at ?? this.#clock.now(),
+        input.reason ?? null,
+      ],
     );
     if (rows[0]) return { approval: toApproval(rows[0]), created: true };
     const { rows: existing } = await this.#q.query(

@@ -5,6 +5,7 @@ import type { Db, Queryable } from '../db.ts';
 import { ApprovalRepository } from './approvals.ts';
 import { AuditRepository } from './audit.ts';
 import { type FlowRun, FlowRunRepository } from './flow-runs.ts';
+import { FreezeRepository } from './freezes.ts';
 import { IncidentRoleRepository } from './incident-roles.ts';
 import { IncidentRepository } from './incidents.ts';
 import { OperationRepository } from './operations.ts';
@@ -23,6 +24,8 @@ export interface Repositories {
   audit: AuditRepository;
   operations: OperationRepository;
   approvals: ApprovalRepository;
+  /** Deploy freezes per environment. */
+  freezes: FreezeRepository;
   flowRuns: FlowRunRepository;
   /** Exactly-once keys of Slack deliveries and actions. */
   processed: ProcessedRequestRepository;
@@ -47,6 +50,7 @@ export function repositories(q: Queryable, clock: Clock = systemClock): Reposito
     audit: new AuditRepository(q, clock),
     operations: new OperationRepository(q, clock),
     approvals: new ApprovalRepository(q, clock),
+    freezes: new FreezeRepository(q, clock),
     flowRuns: new FlowRunRepository(q, clock),
     processed: new ProcessedRequestRepository(q, clock),
     timers: new TimerRepository(q, clock),

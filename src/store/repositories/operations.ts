@@ -81,6 +81,13 @@ export interface Operation {
   /** Who runs it, until when (renewed while it runs). */
   leaseOwner: string | null;
   leaseUntil: Date | null;
+  /** The approval rule it was asked under (null until the requester confirmed). */
+  approvalRule: JsonObject | null;
+  /** Asked as an emergency: why, by whom (the emergency approver group must approve too). */
+  emergencyReason: string | null;
+  emergencyBy: string | null;
+  /** The last evaluation of the deploy window and freezes (src/deploy/windows.ts). */
+  gate: JsonObject | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -98,6 +105,7 @@ export interface CreateOperationInput {
   state?: OperationState;
   reason?: string | null;
   expiresAt?: Date | null;
+  gate?: JsonObject | null;
 }
 
 export interface CreateOperationResult {
@@ -120,6 +128,11 @@ export interface OperationPatch {
   finishedAt?: Date | null;
   leaseOwner?: string | null;
   leaseUntil?: Date | null;
+  expiresAt?: Date | null;
+  approvalRule?: JsonObject | null;
+  emergencyReason?: string | null;
+  emergencyBy?: string | null;
+  gate?: JsonObject | null;
 }
 
 /** Plain columns a patch may set, by patch field. */
@@ -133,6 +146,9 @@ const PATCH_COLUMNS = {
   finishedAt: 'finished_at',
   leaseOwner: 'lease_owner',
   leaseUntil: 'lease_until',
+  expiresAt: 'expires_at',
+  emergencyReason: 'emergency_reason',
+  emergencyBy: 'emergency_by',
 } as const satisfies Partial<Record<keyof OperationPatch, string>>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -161,6 +177,10 @@ const operationRow = z
     finished_at: date.nullable(),
     lease_owner: nullableText,
     lease_until: date.nullable(),
+    approval_rule: jsonObject.nullable(),
+    emergency_reason: nullableText,
+    emergency_by: nullableText,
+    gate: jsonObject.nullable(),
     created_at: date,
     updated_at: date,
   })
@@ -188,6 +208,10 @@ const operationRow = z
       finishedAt: r.finished_at,
       leaseOwner: r.lease_owner,
       leaseUntil: r.lease_until,
+      approvalRule: r.approval_rule,
+      emergencyReason: r.emergency_reason,
+      emergencyBy: r.emergency_by,
+      gate: r.gate,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
     }),
@@ -215,8 +239,8 @@ export class OperationRepository {
     const { rows } = await this.#q.query(
       `INSERT INTO operations (
          kind, service, environment, state, requested_by, params, incident_number, idempotency_key, created_at, updated_at,
-         reason, expires_at
-       ) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $9, $10, $11)
+         reason, expires_at, gate
+       ) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $9, $10, $11, $12::jsonb)
        ON CONFLICT (idempotency_key) DO NOTHING
        RETURNING *`,
       [
@@ -231,6 +255,7 @@ export class OperationRepository {
         now,
         input.reason ?? null,
         input.expiresAt ?? null,
+        jsonParam(input.gate ?? null),
       ],
     );
     if (rows[0]) return { operation: toOperation(rows[0]), created: true };
@@ -292,6 +317,14 @@ export class OperationRepository {
     if (patch.result !== undefined) {
       params.push(jsonParam(patch.result));
       sets.push(`result = $${params.length}::jsonb`);
+    }
+    if (patch.approvalRule !== undefined) {
+      params.push(jsonParam(patch.approvalRule));
+      sets.push(`approval_rule = $${params.length}::jsonb`);
+    }
+    if (patch.gate !== undefined) {
+      params.push(jsonParam(patch.gate));
+      sets.push(`gate = $${params.length}::jsonb`);
     }
     if (patch.error !== undefined) {
       params.push(patch.error);
@@ -369,10 +402,11 @@ export class OperationRepository {
     return rowCount > 0;
   }
 
-  /** Unconfirmed operations whose card has expired at `now`, oldest first. */
+  /** Unconfirmed (or not yet approved, or approved but not started) operations past their expiry, oldest first. */
   async listExpired(now: Date, limit = 50): Promise<Operation[]> {
     const { rows } = await this.#q.query(
-      `SELECT * FROM operations WHERE state = 'requested' AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2`,
+      `SELECT * FROM operations WHERE state IN ('requested', 'awaiting_approval', 'approved') AND expires_at <= $1
+         ORDER BY expires_at, id LIMIT $2`,
       [now, clampLimit(limit, 50)],
     );
     return rows.map(toOperation);

@@ -1,14 +1,109 @@
 /** The confirmation card of a /deploy operation, updated in place through its states. */
 import type { KnownBlock } from '@slack/types';
 import { differenceInSeconds } from 'date-fns/differenceInSeconds';
+import { type ApprovalRule, groupsOf, parseRule, progress } from '../../../deploy/approval-rules.ts';
+import type { Approval } from '../../../store/repositories/approvals.ts';
+import type { Freeze } from '../../../store/repositories/freezes.ts';
 import type { Operation } from '../../../store/repositories/operations.ts';
-import { escapeMrkdwn } from '../../kit/escape.ts';
+import { escapeMrkdwn, slackDate } from '../../kit/escape.ts';
 
 export const CONFIRM_DEPLOY_ACTION = 'deploy_confirm';
 export const CANCEL_DEPLOY_ACTION = 'deploy_cancel';
 export const ROLLBACK_FURTHER_ACTION = 'deploy_rollback_further';
 export const ROLLBACK_TO_ACTION = 'deploy_rollback_to';
 export const DECLARE_FROM_DEPLOY_ACTION = 'deploy_declare_incident';
+export const APPROVE_DEPLOY_ACTION = 'deploy_approve';
+export const REJECT_DEPLOY_ACTION = 'deploy_reject';
+export const EMERGENCY_DEPLOY_ACTION = 'deploy_emergency';
+
+/** What the card shows besides the operation: its approvals, the environment's freeze, who is in which group. */
+export interface CardContext {
+  approvals?: readonly Approval[];
+  freeze?: Freeze | null;
+  /** Group name → its Slack user ids and user-group ids (`approvers`), for "who is needed". */
+  approvers?: Record<string, readonly string[]>;
+}
+
+export const mention = (id: string): string => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`);
+
+/** "tech-lead (<@U1>, <!subteam^S1>)": a group and who is in it. */
+export function groupWho(group: string, approvers: Record<string, readonly string[]> | undefined): string {
+  const ids = approvers?.[group] ?? [];
+  return `${escapeMrkdwn(group)} (${ids.length > 0 ? ids.map(mention).join(', ') : `no one in approvers.${escapeMrkdwn(group)}`})`;
+}
+
+/** The approval lines of the card: the rule, who approved (through which groups), who is still needed. */
+export function approvalLines(op: Operation, context: CardContext): string[] {
+  const rule: ApprovalRule | null = parseRule(op.approvalRule);
+  if (!rule) return [];
+  const approvals = context.approvals ?? [];
+  const approved = approvals.filter((a) => a.decision === 'approved');
+  const p = progress(
+    rule,
+    approved.map((a) => ({ approver: a.approver, groups: groupsOf(a.group) })),
+  );
+  const total = Math.max(rule.required, rule.fromGroups.length);
+  const lines = [
+    `*Approvals:* ${p.approvers.length} of ${total}${rule.fromGroups.length > 0 ? ` (one from each of ${rule.fromGroups.map(escapeMrkdwn).join(', ')})` : ''}${rule.duringIncident ? ' · the rule during an incident' : ''}`,
+  ];
+  if (approved.length > 0) {
+    lines.push(
+      `*Approved by:* ${approved
+        .map((a) => `<@${a.approver}>${a.group ? ` (${escapeMrkdwn(groupsOf(a.group).join(', '))})` : ''}`)
+        .join(', ')}`,
+    );
+  }
+  for (const r of approvals.filter((a) => a.decision === 'rejected')) {
+    lines.push(`*Rejected by:* <@${r.approver}>: ${escapeMrkdwn(r.reason ?? 'no reason given')}`);
+  }
+  if (op.state === 'awaiting_approval' && !p.satisfied) {
+    const needs = p.missingGroups.map((g) => groupWho(g, context.approvers));
+    const others = p.missing - p.missingGroups.length;
+    if (others > 0) needs.push(`${others} more approver${others === 1 ? '' : 's'}`);
+    lines.push(`*Still needed:* ${needs.join(', ')}`);
+  }
+  return lines;
+}
+
+/** Why the operation may not start (window, holiday, freeze), or how it passed; null when nothing applies. */
+export function gateLines(op: Operation, context: CardContext): string[] {
+  const lines: string[] = [];
+  const gate = op.gate ?? {};
+  const window = gate.window as
+    | { why?: string; nextOpen?: string | null; windows?: string; holiday?: string }
+    | undefined;
+  const passed = gate.passedAs as string | undefined;
+  if (
+    window &&
+    !['succeeded', 'failed', 'cancelled', 'expired', 'interrupted', 'rejected'].includes(op.state)
+  ) {
+    const next = window.nextOpen
+      ? `the next window opens ${slackDate(new Date(window.nextOpen))}`
+      : 'no window opens in the next year';
+    const why =
+      window.why === 'holiday'
+        ? `${escapeMrkdwn(window.holiday ?? 'today')} is a holiday: no deploy window for ${escapeMrkdwn(op.environment)}`
+        : `Outside the ${escapeMrkdwn(op.environment)} deploy window (${escapeMrkdwn(window.windows ?? '')})`;
+    lines.push(`:no_entry: ${why}; ${next}.`);
+  }
+  const freeze = context.freeze;
+  if (freeze) {
+    lines.push(
+      `:ice_cube: *${escapeMrkdwn(freeze.environment)} is frozen* by <@${freeze.frozenBy}>${freeze.until ? ` until ${slackDate(freeze.until)}` : ' until lifted'}: ${escapeMrkdwn(freeze.reason)}. Only emergency requests pass.`,
+    );
+  }
+  if (passed === 'incident' && (window || gate.freeze)) {
+    lines.push(
+      ':rotating_light: For an open incident of an exempt severity: windows and freezes do not apply (approvals do).',
+    );
+  }
+  if (op.emergencyReason) {
+    lines.push(
+      `:rotating_light: *Emergency* (asked by <@${op.emergencyBy ?? op.requestedBy}>): ${escapeMrkdwn(op.emergencyReason)}`,
+    );
+  }
+  return lines;
+}
 
 /** What the "Declare incident" button carries: enough to open the declare modal at once. */
 export interface DeclareFromDeploy {
@@ -129,7 +224,13 @@ export function finalLine(op: Operation): string {
     case 'cancelled':
       return `${name}: cancelled by <@${op.requestedBy}>; nothing was changed`;
     case 'expired':
-      return `${name}: not confirmed in time; the card expired and nothing was changed`;
+      return op.approvalRule
+        ? `${name}: not approved in time; the request expired and nothing was changed`
+        : `${name}: not confirmed in time; the card expired and nothing was changed`;
+    case 'rejected': {
+      const m = /^rejected by (\S+): ([\s\S]*)$/.exec(op.error ?? '');
+      return `${name}: rejected${m ? ` by <@${m[1]}>: ${escapeMrkdwn(m[2] ?? '')}` : ''}; nothing was changed`;
+    }
     case 'interrupted':
       return `${name}: interrupted: ${escapeMrkdwn(op.error ?? 'the bot stopped while it ran')}`;
     default:
@@ -139,7 +240,51 @@ export function finalLine(op: Operation): string {
 
 const time = (d: Date | null): string => (d ? `${d.toISOString().slice(11, 19)} UTC` : '');
 
-export function cardMessage(op: Operation): { text: string; blocks: KnownBlock[] } {
+const button = (action: string, text: string, value: string, style?: 'primary' | 'danger') => ({
+  type: 'button' as const,
+  action_id: action,
+  text: { type: 'plain_text' as const, text },
+  value,
+  ...(style ? { style } : {}),
+});
+
+/** The buttons of an operation that is not started yet. */
+function decisionButtons(op: Operation) {
+  const blockedNow = op.gate?.open === false;
+  switch (op.state) {
+    case 'requested':
+      return blockedNow && !op.emergencyReason
+        ? [
+            button(EMERGENCY_DEPLOY_ACTION, 'Request as emergency', op.id, 'danger'),
+            button(CANCEL_DEPLOY_ACTION, 'Cancel', op.id),
+          ]
+        : [
+            button(CONFIRM_DEPLOY_ACTION, 'Confirm', op.id, 'primary'),
+            button(CANCEL_DEPLOY_ACTION, 'Cancel', op.id),
+          ];
+    case 'awaiting_approval':
+      return [
+        button(APPROVE_DEPLOY_ACTION, 'Approve', op.id, 'primary'),
+        button(REJECT_DEPLOY_ACTION, 'Reject', op.id, 'danger'),
+        button(CANCEL_DEPLOY_ACTION, 'Cancel', op.id),
+      ];
+    case 'approved':
+      return [
+        button(CONFIRM_DEPLOY_ACTION, 'Start', op.id, 'primary'),
+        ...(op.emergencyReason
+          ? []
+          : [button(EMERGENCY_DEPLOY_ACTION, 'Request as emergency', op.id, 'danger')]),
+        button(CANCEL_DEPLOY_ACTION, 'Cancel', op.id),
+      ];
+    default:
+      return [];
+  }
+}
+
+export function cardMessage(
+  op: Operation,
+  context: CardContext = {},
+): { text: string; blocks: KnownBlock[] } {
   const p = op.params;
   const final = ['succeeded', 'failed', 'cancelled', 'expired', 'interrupted', 'rejected'].includes(op.state);
   const head = final
@@ -151,7 +296,9 @@ export function cardMessage(op: Operation): { text: string; blocks: KnownBlock[]
     ...(op.kind === 'rollback' && typeof p.why === 'string' ? [`*Chosen:* ${escapeMrkdwn(p.why)}`] : []),
     `*Asked by:* <@${op.requestedBy}>${op.confirmedBy ? ` · *Confirmed by:* <@${op.confirmedBy}>` : ''}`,
     `*Why:* ${op.reason ? escapeMrkdwn(op.reason) : '_no reason given_'}`,
+    ...approvalLines(op, context),
   ];
+  const gate = gateLines(op, context);
   const failedChecks = Array.isArray(op.result?.failedChecks) ? (op.result.failedChecks as unknown[]) : [];
   if (op.state === 'failed' && failedChecks.length > 0) {
     lines.push(`*Failed checks:* ${failedChecks.map((c) => escapeMrkdwn(str(c))).join('; ')}`);
@@ -162,37 +309,24 @@ export function cardMessage(op: Operation): { text: string; blocks: KnownBlock[]
     ...(op.finishedAt
       ? [`finished ${time(op.finishedAt)}${seconds(op) ? ` (${seconds(op).slice(4)})` : ''}`]
       : []),
-    ...(op.state === 'requested' && op.expiresAt ? [`expires ${time(op.expiresAt)}`] : []),
+    ...(['requested', 'awaiting_approval', 'approved'].includes(op.state) && op.expiresAt
+      ? [`expires ${time(op.expiresAt)}`]
+      : []),
   ].join(' · ');
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: head } },
     { type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } },
+    ...(gate.length > 0
+      ? [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text: gate.join('\n') } }]
+      : []),
     {
       type: 'context',
       elements: [{ type: 'mrkdwn', text: `${STATE_LABEL[op.state] ?? op.state} · ${times}` }],
     },
   ];
-  if (op.state === 'requested') {
-    blocks.push({
-      type: 'actions',
-      block_id: 'deploy_decision',
-      elements: [
-        {
-          type: 'button',
-          action_id: CONFIRM_DEPLOY_ACTION,
-          style: 'primary',
-          text: { type: 'plain_text', text: 'Confirm' },
-          value: op.id,
-        },
-        {
-          type: 'button',
-          action_id: CANCEL_DEPLOY_ACTION,
-          text: { type: 'plain_text', text: 'Cancel' },
-          value: op.id,
-        },
-      ],
-    });
-  }
+  const decisions = decisionButtons(op);
+  if (decisions.length > 0)
+    blocks.push({ type: 'actions', block_id: 'deploy_decision', elements: decisions });
   if (op.state === 'failed' && op.startedAt) {
     blocks.push({
       type: 'actions',

@@ -1,0 +1,65 @@
+/**
+ * Approver groups in Slack: `approvers.<group>` lists user ids (`U…`, `W…`) and user groups (`S…`,
+ * read with usergroups.users.list and cached briefly). Also what a card shows besides its operation.
+ */
+import type { WebClient } from '@slack/web-api';
+import type { ApproverDirectory } from '../../deploy/deploy-service.ts';
+import type { Services } from '../../services.ts';
+import type { Operation } from '../../store/repositories/operations.ts';
+import type { CardContext } from './blocks/card.ts';
+
+/** How long a user group's members are trusted. */
+export const USERGROUP_CACHE_MS = 30_000;
+
+const cache = new WeakMap<Services, Map<string, { users: Set<string>; until: number }>>();
+
+async function usergroupMembers(services: Services, client: WebClient, group: string): Promise<Set<string>> {
+  let byGroup = cache.get(services);
+  if (!byGroup) {
+    byGroup = new Map();
+    cache.set(services, byGroup);
+  }
+  const cached = byGroup.get(group);
+  if (cached && cached.until > Date.now()) return cached.users;
+  const answer = await client.usergroups.users.list({ usergroup: group });
+  const users = new Set(answer.users ?? []);
+  byGroup.set(group, { users, until: Date.now() + USERGROUP_CACHE_MS });
+  return users;
+}
+
+export class SlackApproverDirectory implements ApproverDirectory {
+  readonly #services: Services;
+  readonly #client: WebClient;
+
+  constructor(services: Services, client: WebClient) {
+    this.#services = services;
+    this.#client = client;
+  }
+
+  async groupsOf(userId: string, groups: readonly string[]): Promise<string[]> {
+    const found: string[] = [];
+    for (const group of groups) {
+      const ids = this.#services.config.approvers[group] ?? [];
+      if (ids.includes(userId)) {
+        found.push(group);
+        continue;
+      }
+      for (const id of ids.filter((i) => i.startsWith('S'))) {
+        if ((await usergroupMembers(this.#services, this.#client, id)).has(userId)) {
+          found.push(group);
+          break;
+        }
+      }
+    }
+    return found;
+  }
+}
+
+/** The card's context: the operation's approvals, the environment's freeze, the approver groups. */
+export async function cardContext(services: Services, op: Operation): Promise<CardContext> {
+  const [approvals, freeze] = await Promise.all([
+    op.approvalRule ? services.repos.approvals.listFor(op.id) : Promise.resolve([]),
+    services.repos.freezes.findActive(op.environment, services.clock.now()),
+  ]);
+  return { approvals, freeze, approvers: services.config.approvers };
+}
