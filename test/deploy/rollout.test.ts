@@ -14,7 +14,11 @@ import { type AppServiceFake, startAppServiceFake } from '../../src/local/platfo
 import { type CloudRunFake, startCloudRunFake } from '../../src/local/platforms/cloudrun/server.ts';
 import type { SimMessage } from '../../src/local/slack/workspace.ts';
 import type { Platform } from '../../src/platform/platform.ts';
-import { CONFIRM_DEPLOY_ACTION, DECLARE_FROM_DEPLOY_ACTION } from '../../src/slack/deploy/blocks/card.ts';
+import {
+  APPROVE_DEPLOY_ACTION,
+  CONFIRM_DEPLOY_ACTION,
+  DECLARE_FROM_DEPLOY_ACTION,
+} from '../../src/slack/deploy/blocks/card.ts';
 import {
   ABORT_ROLLOUT_ACTION,
   PAUSE_ROLLOUT_ACTION,
@@ -81,7 +85,13 @@ describe('/deploy rollout, in virtual time', () => {
     prometheus = await startPrometheusFake(() => clock.now());
     const prom = (name: string) =>
       `    healthChecks: [{ type: prometheus, name: error rate, url: "${prometheus.url}", query: '${query(name)}', unhealthyWhen: { op: ">", value: 0.05 } }]`;
-    const lines = ['services:'];
+    // Production's default change control: two approvers, a tech lead and a PM (windows off: the
+    // roll-outs below run for hours of virtual time).
+    const lines = [
+      'approvers: { tech-lead: [U_BOB], pm: [U_CAROL], cto: [U_CAROL] }',
+      'deploy: { windows: { production: [] } }',
+      'services:',
+    ];
     for (const name of CLOUD_RUN) {
       const fake = await startCloudRunFake({ reconcileMs: 5, service: name });
       await fake.deploy(V1);
@@ -178,6 +188,12 @@ describe('/deploy rollout, in virtual time', () => {
     return acked ?? ephemeral(responses);
   }
 
+  async function latestOf(name: string): Promise<Operation> {
+    const [latest] = await bot.runtime.services.repos.operations.listRecent({ service: name, limit: 1 });
+    if (!latest) throw new Error(`no operation on ${name}`);
+    return latest;
+  }
+
   async function rollOut(name: string, words: string): Promise<{ card: SimMessage; op: Operation }> {
     const since = bot.sim.messagesIn('C_GENERAL').length;
     const responses = bot.sim.responses.length;
@@ -196,6 +212,14 @@ describe('/deploy rollout, in virtual time', () => {
     );
     expect(card.text).toContain(`roll out ${name}`);
     await bot.slack.clickButton({ message: card, actionId: CONFIRM_DEPLOY_ACTION, userId: 'U_ALICE' });
+    // Awaiting approval: nothing runs until the tech lead and the PM approved; the last one starts it.
+    await until('awaiting approval', async () => {
+      const [latest] = await bot.runtime.services.repos.operations.listRecent({ service: name, limit: 1 });
+      return latest?.state === 'awaiting_approval' ? latest : undefined;
+    });
+    expect(await bot.runtime.services.repos.rollouts.get((await latestOf(name)).id)).toBeNull();
+    await bot.slack.clickButton({ message: card, actionId: APPROVE_DEPLOY_ACTION, userId: 'U_BOB' });
+    await bot.slack.clickButton({ message: card, actionId: APPROVE_DEPLOY_ACTION, userId: 'U_CAROL' });
     const op = await until('the roll-out running', async () => {
       const [latest] = await bot.runtime.services.repos.operations.listRecent({ service: name, limit: 1 });
       return latest?.kind === 'rollout' && latest.state === 'running' ? latest : undefined;
@@ -353,7 +377,8 @@ describe('/deploy rollout, in virtual time', () => {
     const running = await until('the card with Abort', () =>
       JSON.stringify(current(card).blocks).includes(PAUSE_ROLLOUT_ACTION) ? current(card) : undefined,
     );
-    await bot.slack.clickButton({ message: running, actionId: ABORT_ROLLOUT_ACTION, userId: 'U_BOB' });
+    // Dan is no approver of production: refused.
+    await bot.slack.clickButton({ message: running, actionId: ABORT_ROLLOUT_ACTION, userId: 'U_DAN' });
     expect(await ephemeral(responses)).toContain('Only <@U_ALICE>, who asked for it, or an approver');
     expect((await runOf(op)).state).toBe('running');
     await bot.slack.clickButton({ message: running, actionId: ABORT_ROLLOUT_ACTION, userId: 'U_ALICE' });
