@@ -218,8 +218,11 @@ describe('/deploy rollout, in virtual time', () => {
       return latest?.state === 'awaiting_approval' ? latest : undefined;
     });
     expect(await bot.runtime.services.repos.rollouts.get((await latestOf(name)).id)).toBeNull();
-    await bot.slack.clickButton({ message: card, actionId: APPROVE_DEPLOY_ACTION, userId: 'U_BOB' });
-    await bot.slack.clickButton({ message: card, actionId: APPROVE_DEPLOY_ACTION, userId: 'U_CAROL' });
+    const awaiting = await until('the Approve button', () =>
+      JSON.stringify(current(card).blocks).includes(APPROVE_DEPLOY_ACTION) ? current(card) : undefined,
+    );
+    await bot.slack.clickButton({ message: awaiting, actionId: APPROVE_DEPLOY_ACTION, userId: 'U_BOB' });
+    await bot.slack.clickButton({ message: awaiting, actionId: APPROVE_DEPLOY_ACTION, userId: 'U_CAROL' });
     const op = await until('the roll-out running', async () => {
       const [latest] = await bot.runtime.services.repos.operations.listRecent({ service: name, limit: 1 });
       return latest?.kind === 'rollout' && latest.state === 'running' ? latest : undefined;

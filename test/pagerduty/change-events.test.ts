@@ -19,7 +19,7 @@ describe('PagerDuty Change Events of /deploy operations', () => {
   beforeAll(async () => {
     fake = await startPagerDutyFake();
     kube = await startKubeSetup([
-      'deploy: { verifyTimeout: 5s, settleTimeout: { kubernetes: 20s } }',
+      'deploy: { verifyTimeout: 5s, settleTimeout: { kubernetes: 20s }, windows: { production: [] } }',
       'pagerduty:',
       `  endpoint: "${fake.url}"`,
       '  changeEvents: "${env:PD_CHANGE_KEY}"',
