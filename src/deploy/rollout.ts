@@ -26,7 +26,7 @@ import type { Operation } from '../store/repositories/operations.ts';
 import type { Measurement, RolloutPatch, RolloutRun, RolloutState } from '../store/repositories/rollouts.ts';
 import type { JsonObject } from '../store/repositories/rows.ts';
 import { TimerRepository } from '../store/repositories/timers.ts';
-import type { DueTimer, TimerHandler } from '../timers/timers.ts';
+import { type DueTimer, readPayload, type TimerHandler } from '../timers/timers.ts';
 import { formatValue, measure } from './analysis.ts';
 import { deployTimelineEvent } from './incident-timeline.ts';
 import type { PlannedMetric, RolloutPlan } from './rollout-plan.ts';
@@ -292,16 +292,13 @@ export class RolloutService {
 
   /** `deploy.rollout-step`: traffic to step `step` (or, for a run that ended, the operation finished). */
   async onStepTimer(timer: DueTimer): Promise<void> {
-    const payload = stepPayload.safeParse(timer.payload);
-    if (!payload.success) {
-      this.#d.logger.error({ timer: timer.id }, 'roll-out step timer with a bad payload: dropped');
-      return;
-    }
+    const payload = readPayload(stepPayload, timer, this.#d.logger, 'roll-out step timer');
+    if (payload === null) return;
     // A measurement landing at the same moment changes the run's version: decide again on the new one.
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-      if ((await this.#stepOnce(payload.data)) !== 'conflict') return;
+      if ((await this.#stepOnce(payload)) !== 'conflict') return;
     }
-    throw new Error(`roll-out ${payload.data.operation} kept changing; the step is tried again later`);
+    throw new Error(`roll-out ${payload.operation} kept changing; the step is tried again later`);
   }
 
   async #stepOnce(payload: z.output<typeof stepPayload>): Promise<'done' | 'conflict'> {
@@ -434,16 +431,13 @@ export class RolloutService {
 
   /** `deploy.rollout-measure`: one measurement of one metric, judged; the next one scheduled. */
   async onMeasureTimer(timer: DueTimer): Promise<void> {
-    const payload = measurePayload.safeParse(timer.payload);
-    if (!payload.success) {
-      this.#d.logger.error({ timer: timer.id }, 'roll-out measure timer with a bad payload: dropped');
-      return;
-    }
-    const { step, round, n } = payload.data;
-    const first = await this.get(payload.data.operation);
+    const payload = readPayload(measurePayload, timer, this.#d.logger, 'roll-out measure timer');
+    if (payload === null) return;
+    const { step, round, n } = payload;
+    const first = await this.get(payload.operation);
     if (!first?.run || first.operation.state !== 'running') return;
     const { service, plan } = this.#stepsOf(first.operation);
-    const metric = plan.analysis[payload.data.metric];
+    const metric = plan.analysis[payload.metric];
     if (!metric) return;
     const stale = (run: RolloutRun) =>
       run.state !== 'running' ||
@@ -464,19 +458,12 @@ export class RolloutService {
     };
     // Other metrics land at the same moment: record this one on the run as it is now.
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-      const found = attempt === 0 ? first : await this.get(payload.data.operation);
+      const found = attempt === 0 ? first : await this.get(payload.operation);
       if (!found?.run || found.operation.state !== 'running' || stale(found.run)) return;
-      const recorded = await this.#record(
-        found.operation,
-        found.run,
-        plan,
-        metric,
-        measurement,
-        payload.data,
-      );
+      const recorded = await this.#record(found.operation, found.run, plan, metric, measurement, payload);
       if (recorded) return;
     }
-    throw new Error(`roll-out ${payload.data.operation} kept changing; the measurement is tried again later`);
+    throw new Error(`roll-out ${payload.operation} kept changing; the measurement is tried again later`);
   }
 
   /** Records one measurement and what follows from it; false when the run changed meanwhile. */

@@ -24,7 +24,7 @@ import {
   type WatchEnd,
 } from '../store/repositories/health-watches.ts';
 import { TimerRepository } from '../store/repositories/timers.ts';
-import type { DueTimer, TimerHandler } from '../timers/timers.ts';
+import { type DueTimer, readPayload, type TimerHandler } from '../timers/timers.ts';
 import {
   NoHealthChecksError,
   WatchAlreadyRunningError,
@@ -324,15 +324,9 @@ export interface HealthTimerDeps {
 
 function watchRoundHandler(deps: HealthTimerDeps): TimerHandler {
   return async (timer: DueTimer) => {
-    const parsed = payloadSchema.safeParse(timer.payload);
-    if (!parsed.success) {
-      deps.logger.error(
-        { timer: timer.id, payload: timer.payload },
-        'health watch timer with a bad payload: dropped',
-      );
-      return;
-    }
-    await deps.watches.runRound(parsed.data.watch, deps.notifier);
+    const payload = readPayload(payloadSchema, timer, deps.logger, 'health watch timer');
+    if (payload === null) return;
+    await deps.watches.runRound(payload.watch, deps.notifier);
   };
 }
 

@@ -7,7 +7,13 @@
 import { addMilliseconds } from 'date-fns/addMilliseconds';
 import { z } from 'zod';
 import type { Logger } from '../logger.ts';
-import { type DueTimer, incidentSubject, type TimerHandler, type TimerRecords } from '../timers/timers.ts';
+import {
+  type DueTimer,
+  incidentSubject,
+  readPayload,
+  type TimerHandler,
+  type TimerRecords,
+} from '../timers/timers.ts';
 import type { Incident } from './incident.ts';
 import type { IncidentNotifier } from './ports.ts';
 
@@ -48,15 +54,9 @@ export interface IncidentTimerDeps {
 
 function archiveTimerHandler(deps: IncidentTimerDeps): TimerHandler {
   return async (timer: DueTimer) => {
-    const parsed = payloadSchema.safeParse(timer.payload);
-    if (!parsed.success) {
-      deps.logger.error(
-        { timer: timer.id, payload: timer.payload },
-        'archive timer with a bad payload: dropped',
-      );
-      return;
-    }
-    const number = parsed.data.incident;
+    const payload = readPayload(payloadSchema, timer, deps.logger, 'archive timer');
+    if (payload === null) return;
+    const number = payload.incident;
     const incident = await deps.incidents.find(number);
     const logger = deps.logger.child({ incident: number, timer: timer.id });
     if (!incident?.channelId || incident.status !== 'resolved') {

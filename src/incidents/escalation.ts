@@ -13,7 +13,13 @@ import type { RunbookConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import { incidentDedupKey, pagerDutySeverity } from '../pagerduty/alerts.ts';
 import type { PageRequest, PagerDutyOutbox } from '../pagerduty/pagerduty.ts';
-import { type DueTimer, incidentSubject, type TimerHandler, type TimerRecords } from '../timers/timers.ts';
+import {
+  type DueTimer,
+  incidentSubject,
+  readPayload,
+  type TimerHandler,
+  type TimerRecords,
+} from '../timers/timers.ts';
 import { type Incident, incidentId } from './incident.ts';
 import { type LadderLevel, longestLadder } from './ladder.ts';
 import type { IncidentNotifier } from './ports.ts';
@@ -150,15 +156,9 @@ const SETUP_WAIT_MS = 15_000;
 
 function escalateTimerHandler(deps: EscalationTimerDeps): TimerHandler {
   return async (timer: DueTimer) => {
-    const parsed = payloadSchema.safeParse(timer.payload);
-    if (!parsed.success) {
-      deps.logger.error(
-        { timer: timer.id, payload: timer.payload },
-        'escalation timer with a bad payload: dropped',
-      );
-      return;
-    }
-    const { incident: number, level, round } = parsed.data;
+    const payload = readPayload(payloadSchema, timer, deps.logger, 'escalation timer');
+    if (payload === null) return;
+    const { incident: number, level, round } = payload;
     const logger = deps.logger.child({ incident: number, timer: timer.id, level });
     // A level due at once can come before the incident's Slack setup is done: it waits for it (the
     // timer again at the next poll), up to SETUP_WAIT_MS after it was due, then goes on without it.

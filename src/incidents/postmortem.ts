@@ -10,7 +10,7 @@ import { addMilliseconds } from 'date-fns/addMilliseconds';
 import { z } from 'zod';
 import type { SeverityConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
-import type { DueTimer, TimerHandler, TimerRecords } from '../timers/timers.ts';
+import { type DueTimer, readPayload, type TimerHandler, type TimerRecords } from '../timers/timers.ts';
 import type { Incident, SlackMessageRef } from './incident.ts';
 
 export type PostmortemStatus = 'pending' | 'drafted' | 'complete';
@@ -185,15 +185,9 @@ const followupPayload = z.object({ followup: z.number().int().positive() });
 
 function postmortemReminderHandler(deps: PostmortemTimerDeps): TimerHandler {
   return async (timer: DueTimer) => {
-    const parsed = postmortemPayload.safeParse(timer.payload);
-    if (!parsed.success) {
-      deps.logger.error(
-        { timer: timer.id, payload: timer.payload },
-        'post-mortem reminder with a bad payload',
-      );
-      return;
-    }
-    const number = parsed.data.incident;
+    const payload = readPayload(postmortemPayload, timer, deps.logger, 'post-mortem reminder');
+    if (payload === null) return;
+    const number = payload.incident;
     const logger = deps.logger.child({ incident: number, timer: timer.id });
     const [incident, postmortem] = await Promise.all([
       deps.incidents.find(number),
@@ -215,13 +209,10 @@ function postmortemReminderHandler(deps: PostmortemTimerDeps): TimerHandler {
 
 function followupReminderHandler(deps: PostmortemTimerDeps): TimerHandler {
   return async (timer: DueTimer) => {
-    const parsed = followupPayload.safeParse(timer.payload);
-    if (!parsed.success) {
-      deps.logger.error({ timer: timer.id, payload: timer.payload }, 'follow-up reminder with a bad payload');
-      return;
-    }
-    const followup = await deps.postmortems.followup(parsed.data.followup);
-    const logger = deps.logger.child({ followup: parsed.data.followup, timer: timer.id });
+    const payload = readPayload(followupPayload, timer, deps.logger, 'follow-up reminder');
+    if (payload === null) return;
+    const followup = await deps.postmortems.followup(payload.followup);
+    const logger = deps.logger.child({ followup: payload.followup, timer: timer.id });
     if (!followup || followup.status === 'done' || followup.remindedAt) {
       logger.info({ status: followup?.status }, 'follow-up reminder due: done, reminded or gone');
       return;

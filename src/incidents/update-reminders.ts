@@ -8,7 +8,13 @@
 import { addMilliseconds } from 'date-fns/addMilliseconds';
 import { z } from 'zod';
 import type { Logger } from '../logger.ts';
-import { type DueTimer, incidentSubject, type TimerHandler, type TimerRecords } from '../timers/timers.ts';
+import {
+  type DueTimer,
+  incidentSubject,
+  readPayload,
+  type TimerHandler,
+  type TimerRecords,
+} from '../timers/timers.ts';
 import type { Incident } from './incident.ts';
 import type { IncidentNotifier } from './ports.ts';
 
@@ -71,17 +77,11 @@ export interface UpdateReminderTimerDeps {
 function reminderHandler(overdue: boolean) {
   return (deps: UpdateReminderTimerDeps): TimerHandler =>
     async (timer: DueTimer) => {
-      const parsed = payloadSchema.safeParse(timer.payload);
-      if (!parsed.success) {
-        deps.logger.error(
-          { timer: timer.id, payload: timer.payload },
-          'update reminder with a bad payload: dropped',
-        );
-        return;
-      }
-      const number = parsed.data.incident;
+      const payload = readPayload(payloadSchema, timer, deps.logger, 'update reminder');
+      if (payload === null) return;
+      const number = payload.incident;
       const outcome = await deps.incidents.recordUpdateReminder(number, {
-        due: new Date(parsed.data.due),
+        due: new Date(payload.due),
         overdue,
       });
       const logger = deps.logger.child({ incident: number, timer: timer.id });

@@ -27,7 +27,7 @@ import {
   type StoredPage,
 } from '../store/repositories/pagerduty.ts';
 import { TimerRepository } from '../store/repositories/timers.ts';
-import type { DueTimer, TimerHandler } from '../timers/timers.ts';
+import { type DueTimer, readPayload, type TimerHandler } from '../timers/timers.ts';
 import type { PagerDuty, PagerDutyAction, PagerDutyResult } from './pagerduty.ts';
 
 export { PAGERDUTY_SEND_TIMER };
@@ -257,16 +257,10 @@ export function pagerDutySendHandler(deps: PagerDutySenderDeps): TimerHandler {
   }
 
   return async (timer: DueTimer) => {
-    const parsed = payloadSchema.safeParse(timer.payload);
-    if (!parsed.success) {
-      deps.logger.error(
-        { timer: timer.id, payload: timer.payload },
-        'pagerduty.send timer with a bad payload: dropped',
-      );
-      return;
-    }
-    const logger = deps.logger.child({ component: 'pagerduty', page: parsed.data.event });
-    const decision = await decide(parsed.data.event);
+    const payload = readPayload(payloadSchema, timer, deps.logger, 'pagerduty.send timer');
+    if (payload === null) return;
+    const logger = deps.logger.child({ component: 'pagerduty', page: payload.event });
+    const decision = await decide(payload.event);
     if (decision.kind === 'done') return;
     if (decision.kind === 'waiting') {
       logger.debug(

@@ -6,6 +6,8 @@
  * the state they act on (an escalation due for an incident acknowledged meanwhile does nothing).
  * Redis plays no part in correctness. Time is the injected clock's, so tests run in virtual time.
  */
+import type { z } from 'zod';
+import type { Logger } from '../logger.ts';
 import type { TimerSpec } from '../store/repositories/timers.ts';
 import type { JsonObject } from '../util/json.ts';
 
@@ -47,3 +49,19 @@ export function bindTimerHandlers<D>(
 
 /** The subject of an incident's timers: resolving cancels them all. */
 export const incidentSubject = (number: number): string => `incident:${number}`;
+
+/**
+ * A due timer's payload, parsed; null (logged at error level) when it cannot be read (another bot
+ * version, a hand edit): the handler then returns and the timer is dropped rather than retried forever.
+ */
+export function readPayload<S extends z.ZodType>(
+  schema: S,
+  timer: DueTimer,
+  logger: Pick<Logger, 'error'>,
+  what: string,
+): z.output<S> | null {
+  const parsed = schema.safeParse(timer.payload);
+  if (parsed.success) return parsed.data;
+  logger.error({ timer: timer.id, payload: timer.payload }, `${what} with a bad payload: dropped`);
+  return null;
+}
