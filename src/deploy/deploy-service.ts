@@ -17,12 +17,10 @@ import type { RunbookConfig, ServiceConfig } from '../config/schema.ts';
 import type { Coordination, Lock } from '../coordination/coordination.ts';
 import type { HealthService } from '../health/service.ts';
 import type { Logger } from '../logger.ts';
-import { deployChangePage } from '../pagerduty/change-events.ts';
 import { PlatformError } from '../platform/errors.ts';
 import type { ChangeResult, Platform } from '../platform/platform.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { isStoreError, SQLSTATE } from '../store/errors.ts';
-import type { AuditOutcome } from '../store/repositories/audit.ts';
 import type { Freeze } from '../store/repositories/freezes.ts';
 import { type Repositories, repositories } from '../store/repositories/index.ts';
 import type { Operation, OperationPatch, OperationState } from '../store/repositories/operations.ts';
@@ -43,6 +41,7 @@ import type { DeployEvent } from './events.ts';
 import { deployTimelineEvent } from './incident-timeline.ts';
 import { type DeployRequest, planOperation, showsTarget } from './plan.ts';
 import { beginRollout } from './rollout.ts';
+import { recordTransition } from './transition-record.ts';
 import { windowState } from './windows.ts';
 
 /** How long a run's claim holds without renewal; a crashed runner's operation is resumed after it. */
@@ -131,22 +130,6 @@ export type DecisionOutcome =
 
 const lockName = (op: { service: string; environment: string }) => `deploy:${op.service}/${op.environment}`;
 
-const AUDIT_OUTCOME: Record<DeployEvent, AuditOutcome> = {
-  requested: 'requested',
-  started: 'started',
-  verifying: 'verifying',
-  succeeded: 'succeeded',
-  failed: 'failed',
-  cancelled: 'cancelled',
-  expired: 'expired',
-  interrupted: 'interrupted',
-  awaiting_approval: 'awaiting_approval',
-  approved: 'approved',
-  rejected: 'rejected',
-  emergency: 'requested',
-  blocked: 'denied',
-};
-
 const DECIDABLE: readonly OperationState[] = ['requested', 'awaiting_approval', 'approved'];
 
 function errorText(error: unknown): string {
@@ -195,7 +178,7 @@ export class DeployService {
     });
   }
 
-  /** The transition's audit row and, linked to an incident, its timeline event (in the caller's transaction). */
+  /** What the transition writes with it (src/deploy/transition-record.ts), in the caller's transaction. */
   async #record(
     repos: Repositories,
     op: Operation,
@@ -206,40 +189,16 @@ export class DeployService {
     details: JsonObject,
     more: { note?: string; key?: string } = {},
   ): Promise<void> {
-    {
-      const at = this.#o.clock.now();
-      await repos.audit.append({
-        at,
-        actor,
-        action: `deploy.${op.kind}`,
-        outcome: AUDIT_OUTCOME[event],
-        service: op.service,
-        environment: op.environment,
-        incidentNumber: op.incidentNumber,
-        operationId: op.id,
-        details: {
-          from: op.state,
-          to,
-          requestedBy: moved.requestedBy,
-          confirmedBy: moved.confirmedBy,
-          reason: moved.reason,
-          params: moved.params,
-          ...details,
-        },
-      });
-      // Linked to an incident: on its timeline too, in this transaction.
-      const onTimeline = deployTimelineEvent(moved, event, actor, at, more);
-      if (onTimeline) await repos.timeline.add(onTimeline);
-      // The first successful operation linked to an incident is when it was mitigated.
-      if (event === 'succeeded' && moved.incidentNumber !== null) {
-        await repos.incidents.markMitigated(moved.incidentNumber, at);
-      }
-      // Executed (succeeded or failed): a PagerDuty Change Event, sent later from the outbox.
-      if (event === 'succeeded' || event === 'failed') {
-        const change = deployChangePage(moved, event, this.#o.config.pagerduty, moved.finishedAt ?? at);
-        if (change) await repos.pagerduty.enqueue(change);
-      }
-    }
+    await recordTransition(repos, this.#o.config, {
+      op,
+      moved,
+      to,
+      event,
+      actor,
+      at: this.#o.clock.now(),
+      details,
+      ...more,
+    });
   }
 
   async #tell(op: Operation, event: DeployEvent): Promise<void> {

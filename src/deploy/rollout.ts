@@ -28,8 +28,8 @@ import type { JsonObject } from '../store/repositories/rows.ts';
 import { TimerRepository } from '../store/repositories/timers.ts';
 import { type DueTimer, readPayload, type TimerHandler } from '../timers/timers.ts';
 import { formatValue, measure } from './analysis.ts';
-import { deployTimelineEvent } from './incident-timeline.ts';
 import type { PlannedMetric, RolloutPlan } from './rollout-plan.ts';
+import { recordTransition } from './transition-record.ts';
 
 export const ROLLOUT_STEP_TIMER = 'deploy.rollout-step';
 export const ROLLOUT_MEASURE_TIMER = 'deploy.rollout-measure';
@@ -242,27 +242,18 @@ export class RolloutService {
         ...(error !== null ? { error } : {}),
       });
       if (!moved) return null;
-      await repos.audit.append({
-        at: now,
+      await recordTransition(repos, this.#d.config, {
+        op,
+        moved,
+        to: state,
+        event: state,
         actor: 'bot',
-        action: 'deploy.rollout',
-        outcome: state,
-        service: op.service,
-        environment: op.environment,
-        incidentNumber: op.incidentNumber,
-        operationId: op.id,
+        at: now,
         details: {
-          from: op.state,
-          to: state,
-          requestedBy: moved.requestedBy,
-          confirmedBy: moved.confirmedBy,
-          params: moved.params,
           durationMs: moved.startedAt ? differenceInMilliseconds(now, moved.startedAt) : null,
           ...(error ? { error } : {}),
         },
       });
-      const onTimeline = deployTimelineEvent(moved, state, 'bot', now);
-      if (onTimeline) await repos.timeline.add(onTimeline);
       await repos.timers.cancelSubject(rolloutSubject(op.id));
       return moved;
     });
