@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { type Bot, createBot, type SlackCredentials } from './app.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { loadConfigFile } from './config/load.ts';
@@ -95,6 +96,8 @@ export const LOCAL_STATE_FILE = 'local-mode.json';
 
 /** How often due timers (incident channel archiving, …) are polled. */
 const TIMER_POLL_MS = 500;
+/** How long stopping waits for timer handlers in flight. */
+const TIMER_STOP_MS = 5_000;
 /** How long stop() waits for work in progress (requests, incident setups) before closing the stores. */
 export const DRAIN_MS = 10_000;
 
@@ -319,7 +322,16 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // After the last timer handlers (watch rounds), before the bot stops: queued message updates go out.
     cleanup.unshift(() => services.slackRate.idle(3_000));
     // Then the timer handlers in flight (watch rounds, …) finish; no more are claimed here.
-    cleanup.unshift(() => timerLoop.stop());
+    // Bounded: a handler stuck on a rate limit must not eat the requests' drain; what it did not
+    // finish stays leased and runs again elsewhere (or here after the restart) once the lease is over.
+    cleanup.unshift(() =>
+      Promise.race([
+        timerLoop.stop(),
+        delay(TIMER_STOP_MS, undefined, { ref: false }).then(() =>
+          logger.warn('timer handlers still running at shutdown: left to their leases'),
+        ),
+      ]),
+    );
     // No new watch starts here; running ones go on (another replica, or this one after a restart).
     cleanup.unshift(async () => services.healthWatches.close());
     const url = `http://127.0.0.1:${port}`;

@@ -50,7 +50,10 @@ export interface PollResult {
 }
 
 export interface TimerPump {
-  /** Polls now (after any poll in flight). A claim failure (Postgres down) rejects. */
+  /**
+   * Polls now (after any poll in flight) and waits for the handlers this poll started (the loop's own
+   * polls do not wait: handlers run alongside). A claim failure (Postgres down) rejects.
+   */
   poll(): Promise<PollResult>;
   /** Polls soon, e.g. after scheduling a timer due now; with `dueAt`, then (when sooner than the next poll). */
   nudge(dueAt?: Date): void;
@@ -59,7 +62,7 @@ export interface TimerPump {
    * this replica polls then, and the others are woken to (publishWake). Never needed for correctness.
    */
   scheduled(dueAt: Date): void;
-  /** Stops polling and waits for the poll in flight (handlers included) to finish. */
+  /** Stops claiming and waits for the poll in flight and the handlers running here to finish. */
   stop(): Promise<void>;
 }
 
@@ -96,7 +99,7 @@ export function startTimerLoop(options: TimerLoopOptions): TimerPump {
     const backoff = Math.min(leaseMs * Math.max(1, timer.attempts), MAX_BACKOFF_MS);
     const message = error instanceof Error ? error.message : String(error);
     await timers
-      .retryLater(timer.id, timer.version, addMilliseconds(clock.now(), backoff), message)
+      .retryLater(timer.id, timer.version, owner, addMilliseconds(clock.now(), backoff), message)
       .catch((cause: unknown) => {
         logger.warn(
           { err: cause, timerId: timer.id },
@@ -114,14 +117,11 @@ export function startTimerLoop(options: TimerLoopOptions): TimerPump {
       return false;
     }
     // A handler that takes longer than a third of the lease keeps it.
-    const renew = setInterval(
-      () => {
-        void timers
-          .renewLease(timer.id, timer.version, owner, addMilliseconds(clock.now(), leaseMs))
-          .catch(() => {});
-      },
-      Math.max(1_000, leaseMs / 3),
-    );
+    const renew = setInterval(() => {
+      void timers
+        .renewLease(timer.id, timer.version, owner, addMilliseconds(clock.now(), leaseMs))
+        .catch(() => {});
+    }, leaseMs / 3);
     renew.unref();
     try {
       await handler(toDue(timer));
@@ -132,41 +132,68 @@ export function startTimerLoop(options: TimerLoopOptions): TimerPump {
       return false;
     }
     clearInterval(renew);
-    await timers.complete(timer.id, timer.version).catch((error: unknown) => {
+    await timers.complete(timer.id, timer.version, owner).catch((error: unknown) => {
       // The handler ran; it runs again after the lease (handlers are idempotent).
       logger.warn({ ...context, err: error }, 'could not mark the timer done; it will run again');
     });
     return true;
   }
 
-  async function pollOnce(): Promise<PollResult> {
+  /** Handlers running now (each holds its timer's lease); at most `batchSize` at once. */
+  const running = new Set<Promise<boolean>>();
+  const kinds = Object.keys(handlers);
+
+  function start(timer: StoredTimer): Promise<boolean> {
+    const work = dispatch(timer).catch(() => false);
+    running.add(work);
+    void work.finally(() => running.delete(work));
+    return work;
+  }
+
+  /**
+   * Claims what is due, as many as there is room for next to the handlers still running, and starts
+   * their handlers: a slow handler (a Slack rate limit, a platform call) never holds up the timers due
+   * after it. `wait`: resolves once the handlers started here are done (tests, `poll()`).
+   */
+  async function pollOnce(wait: boolean): Promise<PollResult> {
     const result: PollResult = { taken: 0, handled: 0, failed: 0 };
-    for (let batch = 0; batch < maxBatches; batch++) {
+    // A stopped loop still claims when polled by hand (tests stop the background polls, then poll()).
+    for (let batch = 0; batch < maxBatches && (wait || !stopped); batch++) {
+      const room = wait ? batchSize : batchSize - running.size;
+      if (room <= 0) break;
       const now = clock.now();
-      const due = await timers.claimDue(now, batchSize, owner, addMilliseconds(now, leaseMs));
+      const due = await timers.claimDue(now, room, owner, addMilliseconds(now, leaseMs), kinds);
       result.taken += due.length;
-      const outcomes = await Promise.all(due.map(dispatch));
-      for (const ok of outcomes) {
-        if (ok) result.handled++;
-        else result.failed++;
+      const work = due.map(start);
+      if (wait) {
+        for (const ok of await Promise.all(work)) {
+          if (ok) result.handled++;
+          else result.failed++;
+        }
       }
-      if (due.length < batchSize || stopped) break;
+      if (due.length < room) break;
     }
     return result;
   }
 
-  function poll(): Promise<PollResult> {
-    const next = inFlight.then(pollOnce, pollOnce);
+  /** Claims never overlap (one poll at a time); handlers run alongside. */
+  function pollWith(wait: boolean): Promise<PollResult> {
+    const next = inFlight.then(
+      () => pollOnce(wait),
+      () => pollOnce(wait),
+    );
     inFlight = next.catch(() => undefined);
     return next;
   }
+
+  const poll = (): Promise<PollResult> => pollWith(true);
 
   function scheduleNext(delayMs: number): void {
     if (stopped) return;
     if (timeout !== undefined) clearTimeout(timeout);
     timeout = setTimeout(() => {
       timeout = undefined;
-      poll()
+      pollWith(false)
         .catch((error: unknown) => {
           logger.error({ err: error }, 'polling due timers failed; trying again at the next interval');
         })
@@ -203,6 +230,7 @@ export function startTimerLoop(options: TimerLoopOptions): TimerPump {
       stopped = true;
       if (timeout !== undefined) clearTimeout(timeout);
       await inFlight;
+      await Promise.all([...running]);
     },
   };
 }

@@ -408,15 +408,16 @@ describe('the timer loop', () => {
     expect(await repo.get('long')).toBeNull();
   });
 
-  it('keeps a timer of a kind it has no handler for, and retries it (a newer replica may know it)', async () => {
+  it('leaves a timer of a kind it has no handler for to a replica that has one (a rolling upgrade)', async () => {
     const old = loop({ 'test.ping': async () => {} }, { owner: 'old-version' });
     await repo.schedule(timer('new-kind', 0, { kind: 'incident.escalate' }));
-    expect(await old.poll()).toEqual({ taken: 1, handled: 0, failed: 1 });
+    // Not claimed, not pushed back: it stays due for the newer replica.
+    expect(await old.poll()).toEqual({ taken: 0, handled: 0, failed: 0 });
     expect(await repo.get('new-kind')).toMatchObject({
       kind: 'incident.escalate',
-      dueAt: at(LEASE_MS),
+      dueAt: at(0),
+      attempts: 0,
       leaseOwner: null,
-      lastError: 'no handler for incident.escalate',
     });
 
     const ran: string[] = [];
@@ -424,10 +425,47 @@ describe('the timer loop', () => {
       { 'incident.escalate': async (t) => void ran.push(t.id) },
       { owner: 'new-version' },
     );
-    clock.set(at(LEASE_MS));
     expect(await upgraded.poll()).toEqual({ taken: 1, handled: 1, failed: 0 });
     expect(ran).toEqual(['new-kind']);
     expect(await repo.get('new-kind')).toBeNull();
+  });
+
+  it('a slow handler does not hold up the timers due after it (the loop’s own polls do not wait)', async () => {
+    const slow = gate();
+    const ran: string[] = [];
+    const ticking = loop(
+      {
+        'test.slow': slow.handler,
+        'test.ping': async (t) => void ran.push(t.id),
+      },
+      { intervalMs: 20 },
+    );
+    await repo.schedule(timer('slow', 0, { kind: 'test.slow' }));
+    await until(async () => (await repo.get('slow'))?.leaseOwner !== null);
+    await repo.schedule(timer('after', 0));
+    await until(async () => ran.includes('after'));
+    expect((await repo.get('slow'))?.leaseOwner).not.toBeNull();
+    slow.release();
+    await until(async () => (await repo.get('slow')) === null);
+    await ticking.stop();
+  });
+
+  it('a claim whose lease was taken over, or whose timer was cancelled and scheduled again, completes nothing', async () => {
+    await repo.schedule(timer('t', 0));
+    const [first] = await repo.claimDue(clock.now(), 1, 'a', at(LEASE_MS));
+    if (!first) throw new Error('not claimed');
+    // Cancelled and scheduled again while A's handler ran: a fresh row (version 1 again), unclaimed.
+    await repo.cancel('t');
+    await repo.schedule(timer('t', 5_000));
+    expect(await repo.complete('t', first.version, 'a')).toBe(false);
+    await repo.retryLater('t', first.version, 'a', at(60_000), 'boom');
+    expect(await repo.get('t')).toMatchObject({ dueAt: at(5_000), leaseOwner: null, lastError: null });
+    // Taken over by B after A's lease: A's late completion leaves B's claim alone.
+    clock.set(at(5_000));
+    const [b] = await repo.claimDue(clock.now(), 1, 'b', at(35_000));
+    expect(await repo.complete('t', b?.version ?? 0, 'a')).toBe(false);
+    expect((await repo.get('t'))?.leaseOwner).toBe('b');
+    expect(await repo.complete('t', b?.version ?? 0, 'b')).toBe(true);
   });
 
   it('claims in batches until nothing due is left, in one poll', async () => {

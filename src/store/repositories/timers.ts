@@ -106,16 +106,24 @@ export class TimerRepository {
    * Claims up to `limit` timers due at `now` whose lease (if any) ran out: each is handed to one
    * caller across replicas (SKIP LOCKED), leased to `owner` until `leaseUntil`.
    */
-  async claimDue(now: Date, limit: number, owner: string, leaseUntil: Date): Promise<StoredTimer[]> {
+  async claimDue(
+    now: Date,
+    limit: number,
+    owner: string,
+    leaseUntil: Date,
+    /** Only these kinds (the ones this replica has handlers for); all when omitted. */
+    kinds?: readonly string[],
+  ): Promise<StoredTimer[]> {
     const { rows } = await this.#q.query(
       `WITH due AS (
          SELECT id FROM timers
           WHERE due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
+            AND ($5::text[] IS NULL OR kind = ANY($5::text[]))
           ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
        UPDATE timers t SET lease_owner = $3, lease_until = $4, attempts = t.attempts + 1, updated_at = $1
          FROM due WHERE t.id = due.id
        RETURNING t.*`,
-      [now, limit, owner, leaseUntil],
+      [now, limit, owner, leaseUntil, kinds ? [...kinds] : null],
     );
     return rows
       .map(toTimer)
@@ -131,18 +139,25 @@ export class TimerRepository {
     return result.rowCount > 0;
   }
 
-  /** The handler of this version ran: the timer is done (unless it was re-scheduled meanwhile). */
-  async complete(id: string, version: number): Promise<boolean> {
-    const result = await this.#q.query('DELETE FROM timers WHERE id = $1 AND version = $2', [id, version]);
+  /**
+   * The handler of this claim ran: the timer is done. Only while `owner` still holds it: a timer
+   * re-scheduled meanwhile (a new version, or cancelled and scheduled again: unclaimed) or claimed by
+   * another replica after this lease ran out is left alone.
+   */
+  async complete(id: string, version: number, owner: string): Promise<boolean> {
+    const result = await this.#q.query(
+      'DELETE FROM timers WHERE id = $1 AND version = $2 AND lease_owner = $3',
+      [id, version, owner],
+    );
     return result.rowCount > 0;
   }
 
-  /** The handler failed: try this version again at `retryAt`, recording why. */
-  async retryLater(id: string, version: number, retryAt: Date, error: string): Promise<void> {
+  /** The handler failed: try this claim's timer again at `retryAt`, recording why (only while `owner` holds it). */
+  async retryLater(id: string, version: number, owner: string, retryAt: Date, error: string): Promise<void> {
     await this.#q.query(
-      `UPDATE timers SET due_at = $3, lease_owner = NULL, lease_until = NULL, last_error = $4, updated_at = $5
-        WHERE id = $1 AND version = $2`,
-      [id, version, retryAt, error.slice(0, 2000), this.#clock.now()],
+      `UPDATE timers SET due_at = $4, lease_owner = NULL, lease_until = NULL, last_error = $5, updated_at = $6
+        WHERE id = $1 AND version = $2 AND lease_owner = $3`,
+      [id, version, owner, retryAt, error.slice(0, 2000), this.#clock.now()],
     );
   }
 
