@@ -356,11 +356,16 @@ export type ApprovalRuleConfig = z.output<typeof approvalRuleSchema>;
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use HH:MM (24-hour)');
 const weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
 
-export const deployWindowSchema = z.strictObject({
-  days: z.array(weekday).min(1),
-  from: hhmm,
-  to: hhmm,
-});
+export const deployWindowSchema = z
+  .strictObject({
+    days: z.array(weekday).min(1),
+    from: hhmm,
+    to: hhmm,
+  })
+  .refine((w) => w.from < w.to, {
+    message: 'a window ends after it starts on the same day (for one past midnight, write two windows)',
+    path: ['to'],
+  });
 
 /** BARQ deploy windows (UTC+3): weekdays 10:00–14:00, not Friday after 12:00, not weekends. */
 export const DEFAULT_DEPLOY_WINDOWS: Record<string, z.input<typeof deployWindowSchema>[]> = {

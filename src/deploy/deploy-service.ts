@@ -136,6 +136,14 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The operation changed between reading it and the transition (rolled back; answered "moved on"). */
+class OperationMovedError extends Error {
+  override name = 'OperationMovedError';
+  constructor(id: string) {
+    super(`operation ${id} changed meanwhile`);
+  }
+}
+
 export class DeployService {
   readonly #o: DeployServiceOptions;
   readonly #worker = randomUUID().slice(0, 8);
@@ -336,8 +344,18 @@ export class DeployService {
           },
           { rule: ruleJson(rule) },
           {},
-          { note: `needs ${ruleText(rule)}` },
-        );
+          {
+            note: `needs ${ruleText(rule)}`,
+            // An emergency requested since the rule was computed needs the emergency group too:
+            // rolled back, and the click is answered "moved on".
+            async write(_repos, moved) {
+              if (moved.emergencyReason !== op.emergencyReason) throw new OperationMovedError(op.id);
+            },
+          },
+        ).catch((error: unknown) => {
+          if (error instanceof OperationMovedError) return null;
+          throw error;
+        });
         if (!waiting) return { kind: 'moved', operation: (await this.get(id)) ?? op };
         await this.#tell(waiting, 'awaiting_approval');
         return { kind: 'done', operation: waiting };
@@ -484,6 +502,9 @@ export class DeployService {
       // Locks the row for this transaction: concurrent approvals are counted one after the other.
       const locked = await repos.operations.transition(op.id, ['awaiting_approval'], 'awaiting_approval');
       if (!locked) return null;
+      // The rule changed since it was read (an emergency request added the CTO): counted against
+      // the old one, it could pass without them. Nothing is recorded; the click is answered "moved on".
+      if (JSON.stringify(locked.approvalRule) !== JSON.stringify(op.approvalRule)) return null;
       const { created } = await repos.approvals.record({
         operationId: op.id,
         approver: user,
@@ -592,11 +613,14 @@ export class DeployService {
       return refuse({ kind: 'self_approval', operation: op });
     const directory = this.#o.approvers ?? configApprovers(this.#o.config);
     const groups = rule.fromGroups.length > 0 ? await directory.groupsOf(user, rule.fromGroups) : [];
-    if (rule.fromGroups.length > 0 && groups.length === 0)
-      return refuse({ kind: 'not_approver', operation: op, groups: rule.fromGroups });
     const approvals = (await this.#repos.approvals.listFor(op.id))
       .filter((a) => a.decision === 'approved')
       .map((a): Approver => ({ approver: a.approver, groups: groupsOf(a.group) }));
+    // Outside every group: only while the rule still needs more people than its missing groups
+    // (staging's one approver plus the CTO of an emergency: anyone allowed may be the one).
+    const now = progress(rule, approvals);
+    if (rule.fromGroups.length > 0 && groups.length === 0 && now.missing <= now.missingGroups.length)
+      return refuse({ kind: 'not_approver', operation: op, groups: rule.fromGroups });
     return { kind: 'ok', op, rule, groups, approvals };
   }
 
@@ -648,6 +672,8 @@ export class DeployService {
     until: Date | null;
   }): Promise<FreezeOutcome> {
     return this.#o.db.transaction(async (tx) => {
+      // One freeze change per environment at a time (two replicas, two commands): serialized here.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`deploy-freeze:${input.environment}`]);
       const repos = repositories(tx, this.#o.clock);
       const before = await repos.freezes.findActive(input.environment);
       await repos.freezes.lift(input.environment, input.actor);
@@ -675,10 +701,13 @@ export class DeployService {
   /** `/deploy unfreeze`: lifts the freeze in force; audited. */
   async unfreeze(input: { environment: string; actor: string }): Promise<FreezeOutcome> {
     return this.#o.db.transaction(async (tx) => {
+      // One freeze change per environment at a time (two replicas, two commands): serialized here.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`deploy-freeze:${input.environment}`]);
       const repos = repositories(tx, this.#o.clock);
       const active = await repos.freezes.findActive(input.environment);
       if (!active) return { kind: 'not_frozen' } as const;
-      const lifted = (await repos.freezes.lift(input.environment, input.actor)) ?? active;
+      const lifted = await repos.freezes.lift(input.environment, input.actor);
+      if (!lifted) return { kind: 'not_frozen' } as const;
       await repos.audit.append({
         actor: input.actor,
         action: 'deploy.freeze',

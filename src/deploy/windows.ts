@@ -157,13 +157,24 @@ export function parseZonedTime(policy: DeployPolicy, text: string, after: Date):
   const zone = deployZone(policy);
   const full = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?$/.exec(text);
   if (full) {
-    const wallMs = Date.UTC(
-      Number(full[1]),
-      Number(full[2]) - 1,
-      Number(full[3]),
-      Number(full[4] ?? 0),
-      Number(full[5] ?? 0),
-    );
+    const [year, month, day, hour, minute] = [1, 2, 3, 4, 5].map((i) => Number(full[i] ?? 0)) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    const wallMs = Date.UTC(year, month - 1, day, hour, minute);
+    // 2026-02-31 or 25:00 would roll over into another day: refused, not read as 3 March.
+    const back = new Date(wallMs);
+    if (
+      back.getUTCFullYear() !== year ||
+      back.getUTCMonth() !== month - 1 ||
+      back.getUTCDate() !== day ||
+      hour > 23 ||
+      minute > 59
+    )
+      return null;
     const at = instantOf(zone, wallMs);
     return Number.isNaN(at.getTime()) ? null : at;
   }

@@ -27,10 +27,19 @@ describe('deploy windows', () => {
     expect(parseZonedTime(riyadh, '18:00', now)?.toISOString()).toBe('2026-01-09T15:00:00.000Z');
     expect(parseZonedTime(riyadh, '20:00', now)?.toISOString()).toBe('2026-01-08T17:00:00.000Z');
     expect(parseZonedTime(riyadh, 'tomorrow', now)).toBeNull();
+    // A date that does not exist is refused, not rolled over into March.
+    expect(parseZonedTime(riyadh, '2026-02-31', now)).toBeNull();
+    expect(parseZonedTime(riyadh, '2026-02-28T24:00', now)).toBeNull();
   });
 
   it('refuses a time zone the runtime does not know, and a malformed holiday', () => {
     expect(() => parseConfigText('deploy: { timeZone: Asia/Riyad }\n')).toThrow(/deploy\.timeZone.*IANA/);
     expect(() => parseConfigText('deploy: { holidays: ["24.12.2026"] }\n')).toThrow(/deploy\.holidays\.0/);
+  });
+
+  it('refuses a window that ends before it starts (it would never open)', () => {
+    expect(() =>
+      parseConfigText('deploy: { windows: { production: [{ days: [mon], from: "22:00", to: "02:00" }] } }\n'),
+    ).toThrow(/deploy\.windows\.production\.0\.to.*two windows/);
   });
 });
