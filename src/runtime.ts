@@ -43,6 +43,7 @@ import type { Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { openDb } from './store/open.ts';
 import { incidentStore, repositories } from './store/repositories/index.ts';
+import { importLegacyTimers } from './timers/legacy.ts';
 import { startTimerLoop, type TimerPump } from './timers/timer-loop.ts';
 import { bindTimerHandlers } from './timers/timers.ts';
 
@@ -258,6 +259,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       metricsPort = metricsServer.port;
     }
     const incidentNotifier = slackIncidentNotifier(bot.app.client, services);
+    // Upgrading: timers an older bot left in the Redis queue move into Postgres first.
+    await importLegacyTimers(coordination, services.repos.timers, logger.child({ component: 'timers' }));
     timers = startTimerLoop({
       timers: services.repos.timers,
       clock,

@@ -14,6 +14,14 @@ export interface Lock {
   release(): Promise<boolean>;
 }
 
+/** A timer of the old Redis queue, as it was stored (unreadable entries are left out, and logged). */
+export interface LegacyTimer {
+  id: string;
+  kind: string;
+  payload: Record<string, unknown>;
+  dueAt: Date;
+}
+
 export interface Coordination {
   readonly kind: 'redis' | 'memory';
   /**
@@ -35,6 +43,12 @@ export interface Coordination {
    * With Redis, a connection of its own (pub/sub); it resubscribes by itself after a reconnect.
    */
   subscribeTimerWake(listener: (dueAt: Date) => void): Promise<() => Promise<void>>;
+  /**
+   * Timers a bot before durable timers left in the Redis queue (`timers:due` / `timers:data`), for
+   * start-up to move into Postgres; `forgetLegacyTimers` deletes them once moved. None in memory.
+   */
+  legacyTimers(): Promise<LegacyTimer[]>;
+  forgetLegacyTimers(ids: readonly string[]): Promise<void>;
   /** Round trip latency in ms, for readiness. */
   ping(): Promise<number>;
   close(): Promise<void>;

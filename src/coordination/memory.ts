@@ -99,6 +99,12 @@ export function createMemoryCoordination(options: MemoryCoordinationOptions = {}
       return makeLock(name, token);
     },
 
+    async legacyTimers() {
+      return [];
+    },
+
+    async forgetLegacyTimers() {},
+
     async publishTimerWake(dueAt) {
       open('publish a timer wake-up');
       const at = new Date(epochMillis(dueAt, 'publishTimerWake: dueAt'));

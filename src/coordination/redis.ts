@@ -4,7 +4,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import { createLogger, type Logger } from '../logger.ts';
 import { resetSocket } from '../util/reset-socket.ts';
-import type { Coordination, Lock } from './coordination.ts';
+import type { Coordination, LegacyTimer, Lock } from './coordination.ts';
 import { CoordinationError } from './errors.ts';
 import { describeServer, toCoordinationError } from './redis-errors.ts';
 import { extendLockScript, releaseLockScript } from './redis-scripts.ts';
@@ -70,6 +70,23 @@ function parseReply<T>(schema: z.ZodType<T>, reply: unknown, action: string, ser
  * and `lock:<name>` locks holding the owner's token, each a key of its own (so any Redis Cluster slot
  * will do). Claims and locks expire by Redis PX (server time).
  */
+/** How the Redis timer queue (before durable timers) stored a timer. */
+const legacyTimerSchema = z.object({
+  id: z.string().min(1),
+  kind: z.string().min(1),
+  payload: z.record(z.string(), z.unknown()),
+  dueAt: z.iso.datetime(),
+});
+
+function safeJson(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
 export function createRedisCoordination(options: RedisCoordinationOptions): Coordination {
   const prefix = options.keyPrefix ?? 'runbook:';
   const logger = options.logger ?? createLogger();
@@ -212,6 +229,35 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
       const token = randomUUID();
       const reply = await call(action, () => client.set(lockKey(name), token, 'PX', ttl, 'NX'));
       return parseReply(setReply, reply, action, server) === 'OK' ? makeLock(name, token) : null;
+    },
+
+    async legacyTimers() {
+      const dueKey = `${prefix}timers:due`;
+      const dataKey = `${prefix}timers:data`;
+      const ids = await call('read the old timer queue', () => client.zrange(dueKey, '0', '-1'));
+      if (ids.length === 0) return [];
+      const texts = await call('read the old timer queue', () => client.hmget(dataKey, ...ids));
+      const timers: LegacyTimer[] = [];
+      for (const [i, id] of ids.entries()) {
+        const parsed = legacyTimerSchema.safeParse(safeJson(texts[i] ?? null));
+        if (parsed.success && parsed.data.id === id) {
+          const { kind, payload, dueAt } = parsed.data;
+          timers.push({ id, kind, payload, dueAt: new Date(dueAt) });
+        } else
+          logger.error(
+            { timerId: id, keyPrefix: prefix },
+            'old queued timer could not be read; left in Redis',
+          );
+      }
+      return timers;
+    },
+
+    async forgetLegacyTimers(ids) {
+      if (ids.length === 0) return;
+      await call('forget moved timers', async () => {
+        await client.zrem(`${prefix}timers:due`, ...ids);
+        await client.hdel(`${prefix}timers:data`, ...ids);
+      });
     },
 
     async publishTimerWake(dueAt) {

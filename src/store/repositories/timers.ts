@@ -77,6 +77,16 @@ export class TimerRepository {
     );
   }
 
+  /** Schedules a timer unless one with this id exists (importing timers: never moves a live one). */
+  async scheduleIfAbsent(timer: TimerSpec): Promise<boolean> {
+    const result = await this.#q.query(
+      `INSERT INTO timers (id, kind, subject, payload, due_at, created_at, updated_at)
+       VALUES ($1, $2, $3, $4::jsonb, $5, $6, $6) ON CONFLICT (id) DO NOTHING`,
+      [timer.id, timer.kind, timer.subject ?? null, jsonParam(timer.payload), timer.dueAt, this.#clock.now()],
+    );
+    return result.rowCount > 0;
+  }
+
   async cancel(id: string, q: Queryable = this.#q): Promise<boolean> {
     const result = await q.query('DELETE FROM timers WHERE id = $1', [id]);
     return result.rowCount > 0;
