@@ -123,6 +123,19 @@ export class PagerDutyEventRepository implements PagerDutyOutbox {
     return true;
   }
 
+  async triggeredRoutingKeys(incidentNumber: number, round: number): Promise<string[]> {
+    // A trigger's idempotency key ends with its round (src/incidents/escalation.ts triggerPage).
+    const { rows } = await this.#q.query<{ routing_key_ref: string }>(
+      `SELECT routing_key_ref FROM pagerduty_events
+        WHERE incident_number = $1 AND kind = 'alert' AND event->>'action' = 'trigger'
+          AND idempotency_key LIKE '%:trigger:%' AND idempotency_key LIKE '%:r' || $2::text
+        GROUP BY routing_key_ref
+        ORDER BY min(created_at), routing_key_ref`,
+      [incidentNumber, String(round)],
+    );
+    return rows.map((r) => r.routing_key_ref);
+  }
+
   async get(id: string): Promise<StoredPage | null> {
     const { rows } = await this.#q.query('SELECT * FROM pagerduty_events WHERE id = $1', [id]);
     return rows[0] ? toPage(rows[0]) : null;

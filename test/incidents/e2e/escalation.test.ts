@@ -8,11 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.ts';
+import { routingKeyTag } from '../../../src/incidents/escalation.ts';
 import type { Incident } from '../../../src/incidents/incident.ts';
 import { startTestBot, type TestBot } from '../../helpers/bot.ts';
 import { eventually } from './helpers.ts';
 
 const MINUTE = 60_000;
+/** The on-call key's tag in the pages' idempotency keys. */
+const ONCALL = routingKeyTag('${env:PD_ONCALL_KEY}');
 
 // Pages are recorded here; sending them is test/incidents/e2e/paging.test.ts' (an endpoint that refuses).
 const CONFIG = `organisation: Acme Corp
@@ -117,7 +120,7 @@ describe('escalation ladders, acknowledgement and /incident escalate', () => {
       {
         action: 'trigger',
         dedup: `runbook-acme-corp-INC-${incident.number}`,
-        idempotency_key: `runbook-acme-corp-INC-${incident.number}:trigger:L1:r0`,
+        idempotency_key: `runbook-acme-corp-INC-${incident.number}:trigger:L1:${ONCALL}:r0`,
         routing_key_ref: '${env:PD_ONCALL_KEY}',
       },
     ]);
@@ -183,8 +186,8 @@ describe('escalation ladders, acknowledgement and /incident escalate', () => {
     expect(await escalations(incident.number)).toEqual([1]);
     expect(members(channel)).not.toContain('U_CAROL');
     expect((await pages(incident.number)).map((p) => [p.action, p.idempotency_key])).toEqual([
-      ['trigger', `runbook-acme-corp-INC-${incident.number}:trigger:L1:r0`],
-      ['acknowledge', `runbook-acme-corp-INC-${incident.number}:acknowledge:L1:r0`],
+      ['trigger', `runbook-acme-corp-INC-${incident.number}:trigger:L1:${ONCALL}:r0`],
+      ['acknowledge', `runbook-acme-corp-INC-${incident.number}:acknowledge:${ONCALL}:r0`],
     ]);
     // No Acknowledge button any more; a second click is told who acknowledged.
     await eventually(() => {
@@ -218,7 +221,7 @@ describe('escalation ladders, acknowledgement and /incident escalate', () => {
     expect(await command(bot, `reopen INC-${incident.number}`)).toContain('reopened');
     expect(
       (await pages(incident.number)).map((p) => p.idempotency_key.split(':').slice(1).join(':')),
-    ).toEqual(['trigger:L1:r0', 'resolve:L1:r0', 'trigger:L1:r1']);
+    ).toEqual([`trigger:L1:${ONCALL}:r0`, `resolve:${ONCALL}:r0`, `trigger:L1:${ONCALL}:r1`]);
     expect((await get(incident.number)).acknowledgedAt).toBeNull();
     // The ladder goes on from the reopen: level 2 30 minutes later.
     await advance(30 * MINUTE);
@@ -262,7 +265,7 @@ describe('escalation ladders, acknowledgement and /incident escalate', () => {
     // At level 1 of the P0 ladder now, whose level 1 pages.
     expect(
       (await pages(incident.number)).map((p) => p.idempotency_key.split(':').slice(1).join(':')),
-    ).toEqual(['trigger:L1:r0']);
+    ).toEqual([`trigger:L1:${ONCALL}:r0`]);
     await advance(0);
     expect(await escalations(incident.number)).toEqual([1, 2]);
     expect(members(incident.channelId ?? '')).toContain('U_CAROL');
