@@ -161,6 +161,8 @@ export interface IncidentNotifier {
   /**
    * A ladder level was reached (by its delay or by hand): invite its people to the channel, mention
    * them with the reason, do its action (post where it says), show the level on the headline.
+   * Throws when the notice did not reach the incident (every post failed, or it has nowhere to post
+   * yet): the escalation timer is then tried again and says it again (EscalateOutcome fresh: false).
    */
   escalated(notice: EscalationNotice): Promise<void>;
   /** The next update is due (nudge the commander), or overdue by the grace (the communications lead too). */

@@ -275,6 +275,36 @@ describe('escalation ladders, acknowledgement and /incident escalate', () => {
     expect(await escalations(incident.number)).toEqual([1, 2, 3]);
   });
 
+  it('an escalation notice Slack refused is said when its timer is tried again', async () => {
+    const incident = await declare(bot, 'P0 Search down');
+    const channel = incident.channelId ?? '';
+    const notice = (t: string) => t.includes('escalated to level 1 of 3');
+    // Every post of the notice to the incident fails once (its channel and its announcement's thread).
+    bot.sim.injectFault({
+      method: 'chat.postMessage',
+      error: 'internal_error',
+      times: (incident.channelId ? 1 : 0) + (incident.announcement ? 1 : 0),
+      match: (args) => notice(String(args.text ?? '')),
+    });
+    await advance(0);
+    expect(await escalations(incident.number)).toEqual([1]);
+    expect(texts(channel).filter(notice)).toEqual([]);
+    const [timer] = (
+      await bot.runtime.services.repos.timers.list({ subject: `incident:${incident.number}` })
+    ).filter((t) => t.id === `incident-escalate:${incident.number}:1`);
+    expect(timer?.attempts).toBe(1);
+
+    // The loop tries the timer again after its backoff: recorded before, so said now, once.
+    await advance(60_000);
+    await eventually(() => expect(texts(channel).filter(notice)).toHaveLength(1));
+    expect(await escalations(incident.number)).toEqual([1]);
+    expect((await pages(incident.number)).map((p) => p.action)).toEqual(['trigger']);
+    const left = await bot.runtime.services.repos.timers.list({ subject: `incident:${incident.number}` });
+    expect(left.some((t) => t.id === `incident-escalate:${incident.number}:1`)).toBe(false);
+    await advance(60_000);
+    expect(texts(channel).filter(notice)).toHaveLength(1);
+  });
+
   it('a level due at once waits for the Slack setup, then goes on without it', async () => {
     // Declared in the domain only: no channel, no headline (a setup still running, or failed).
     const { incident } = await bot.runtime.services.incidents.declare({
