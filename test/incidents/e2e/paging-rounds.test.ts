@@ -145,19 +145,44 @@ escalation:
     clock.advance(60_000);
     await resolve(incident.number);
     await settle();
-    expect((await pages(incident.number)).map((p) => [p.action, p.ref]).sort()).toEqual([
+    expect((await pages(incident.number)).map((p) => [p.action, p.ref])).toEqual([
+      ['trigger', '${env:PD_A}'],
+      ['trigger', '${env:PD_B}'],
       ['acknowledge', '${env:PD_A}'],
       ['acknowledge', '${env:PD_B}'],
       ['resolve', '${env:PD_A}'],
       ['resolve', '${env:PD_B}'],
-      ['trigger', '${env:PD_A}'],
-      ['trigger', '${env:PD_B}'],
     ]);
-    expect(sent(dedupKey).slice(2).sort()).toEqual([
+    expect(sent(dedupKey).slice(2)).toEqual([
       ['acknowledge', KEY_A],
       ['acknowledge', KEY_B],
       ['resolve', KEY_A],
       ['resolve', KEY_B],
     ]);
+  });
+
+  it('a resolve and a reopen at the same instant are sent in that order: PagerDuty is left open', async () => {
+    const incident = await declare('P0 Login broken');
+    const dedupKey = `runbook-acme-INC-${incident.number}`;
+    await settle();
+    clock.advance(60_000);
+    // Resolved and reopened before the outbox sends anything: three pages, two at one instant.
+    await resolve(incident.number);
+    expect(await command(`reopen INC-${incident.number}`)).toContain('reopened');
+    const recorded = await pages(incident.number);
+    expect(recorded.map((p) => p.key.replace(/:[0-9a-f]{8}:/, ':'))).toEqual([
+      'trigger:L1:r0',
+      'resolve:r0',
+      'trigger:L1:r1',
+    ]);
+    const stored = await bot.runtime.services.repos.pagerduty.list({ incidentNumber: incident.number });
+    expect(stored[1]?.createdAt.getTime()).toBe(stored[2]?.createdAt.getTime());
+    await settle();
+    expect(sent(dedupKey)).toEqual([
+      ['trigger', KEY_A],
+      ['resolve', KEY_A],
+      ['trigger', KEY_A],
+    ]);
+    expect(pagerduty.alerts.get(dedupKey)).toMatchObject({ state: 'triggered', opened: 2 });
   });
 });
