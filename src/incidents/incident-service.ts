@@ -857,8 +857,9 @@ export class IncidentService<Run = unknown> {
   }
 
   async #round(repos: IncidentRepositories<Run>, incident: Incident): Promise<LadderRound> {
-    const reopens = await repos.timeline.listOfKind(incident.number, 'reopened', 50);
-    return { round: reopens.length, from: reopens.at(-1)?.at ?? incident.startedAt };
+    // Every reopen counts (no page limit): the 51st reopen is round 51.
+    const reopens = await repos.timeline.countOfKind(incident.number, 'reopened');
+    return { round: reopens.count, from: reopens.latestAt ?? incident.startedAt };
   }
 
   #tx<T>(fn: (repos: IncidentRepositories<Run>) => Promise<T>): Promise<T> {

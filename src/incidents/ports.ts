@@ -121,6 +121,8 @@ export interface TimelineRecords {
   list(incidentNumber: number, page?: { limit?: number; offset?: number }): Promise<TimelineEvent[]>;
   /** Events of one kind, oldest first (at most `limit`, 50 by default). */
   listOfKind(incidentNumber: number, kind: TimelineKind, limit?: number): Promise<TimelineEvent[]>;
+  /** How many events of one kind, all of them (no limit), and the time of the latest. */
+  countOfKind(incidentNumber: number, kind: TimelineKind): Promise<{ count: number; latestAt: Date | null }>;
   count(incidentNumber: number): Promise<number>;
 }
 
