@@ -3,9 +3,11 @@
  * timer per level, due at the level's delay; its handler escalates unless the incident was
  * acknowledged (which cancels them), resolved (which cancels every timer of the incident) or reopened
  * since (another round). Reaching a level that pages records a PagerDuty trigger in the outbox, in the
- * escalation's transaction; acknowledging and resolving record the acknowledge and resolve of every
- * page of the round. What people see goes through the IncidentNotifier.
+ * escalation's transaction; acknowledging and resolving record the acknowledge and resolve for every
+ * routing key the round's triggers went to (read from the outbox: what was paged, whatever the
+ * severity is now). What people see goes through the IncidentNotifier.
  */
+import { createHash } from 'node:crypto';
 import { addMilliseconds } from 'date-fns/addMilliseconds';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
@@ -70,6 +72,14 @@ export async function cancelLadder(
     await timers.cancel(escalateTimerId(number, level));
 }
 
+/**
+ * A short, stable tag of a routing key reference (never the key itself: the reference as written in
+ * config), in the pages' idempotency keys: two levels (or two severities' ladders) paging different
+ * keys at one level number record two triggers, and the follow-ups are one per key.
+ */
+export const routingKeyTag = (routingKeyRef: string): string =>
+  createHash('sha256').update(routingKeyRef).digest('hex').slice(0, 8);
+
 /** The trigger of a level that pages. */
 export function triggerPage(
   config: RunbookConfig,
@@ -81,7 +91,7 @@ export function triggerPage(
   if (!level.routingKeyRef) return null;
   const dedupKey = incidentDedupKey(config.organisation, incident.number);
   return {
-    idempotencyKey: `${dedupKey}:trigger:L${level.level}:r${round}`,
+    idempotencyKey: `${dedupKey}:trigger:L${level.level}:${routingKeyTag(level.routingKeyRef)}:r${round}`,
     incidentNumber: incident.number,
     kind: 'alert',
     routingKeyRef: level.routingKeyRef,
@@ -107,24 +117,26 @@ export function triggerPage(
   };
 }
 
-/** Acknowledges or resolves in PagerDuty every page of the round: the levels reached that page. */
+/**
+ * Acknowledges or resolves in PagerDuty what the round paged: one follow-up per routing key its
+ * triggers were recorded for (the outbox's, not the current severity's ladder, which may page
+ * elsewhere or not at all since). Returns how many were recorded now.
+ */
 export async function followUpPages(
   outbox: PagerDutyOutbox,
   config: RunbookConfig,
   incident: Incident,
-  ladder: readonly LadderLevel[],
   action: 'acknowledge' | 'resolve',
   round: number,
 ): Promise<number> {
   const dedupKey = incidentDedupKey(config.organisation, incident.number);
   let recorded = 0;
-  for (const level of ladder) {
-    if (level.level > incident.escalationLevel || !level.routingKeyRef) continue;
+  for (const routingKeyRef of await outbox.triggeredRoutingKeys(incident.number, round)) {
     const page: PageRequest = {
-      idempotencyKey: `${dedupKey}:${action}:L${level.level}:r${round}`,
+      idempotencyKey: `${dedupKey}:${action}:${routingKeyTag(routingKeyRef)}:r${round}`,
       incidentNumber: incident.number,
       kind: 'alert',
-      routingKeyRef: level.routingKeyRef,
+      routingKeyRef,
       event: { action, dedupKey },
     };
     if (await outbox.enqueue(page)) recorded++;

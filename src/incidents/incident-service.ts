@@ -473,14 +473,7 @@ export class IncidentService<Run = unknown> {
         data: { resolution, rootCause },
       });
       const { round } = await this.#round(repos, incident);
-      await followUpPages(
-        repos.pagerduty,
-        this.#config,
-        incident,
-        this.ladder(incident.severity),
-        'resolve',
-        round,
-      );
+      await followUpPages(repos.pagerduty, this.#config, incident, 'resolve', round);
       await repos.timers.cancelSubject(incidentSubject(number));
       const archive = await scheduleArchive(repos.timers, incident, this.#config.incidents.archiveAfter);
       const postmortem = await schedulePostmortem(
@@ -679,14 +672,7 @@ export class IncidentService<Run = unknown> {
         data: { timeToAcknowledgeMs, escalationLevel: incident.escalationLevel, round },
       });
       await cancelLadder(repos.timers, number, this.#config);
-      await followUpPages(
-        repos.pagerduty,
-        this.#config,
-        incident,
-        this.ladder(incident.severity),
-        'acknowledge',
-        round,
-      );
+      await followUpPages(repos.pagerduty, this.#config, incident, 'acknowledge', round);
       return { incident, changed: true, timeToAcknowledgeMs };
     });
   }
@@ -871,8 +857,9 @@ export class IncidentService<Run = unknown> {
   }
 
   async #round(repos: IncidentRepositories<Run>, incident: Incident): Promise<LadderRound> {
-    const reopens = await repos.timeline.listOfKind(incident.number, 'reopened', 50);
-    return { round: reopens.length, from: reopens.at(-1)?.at ?? incident.startedAt };
+    // Every reopen counts (no page limit): the 51st reopen is round 51.
+    const reopens = await repos.timeline.countOfKind(incident.number, 'reopened');
+    return { round: reopens.count, from: reopens.latestAt ?? incident.startedAt };
   }
 
   #tx<T>(fn: (repos: IncidentRepositories<Run>) => Promise<T>): Promise<T> {

@@ -121,6 +121,8 @@ export interface TimelineRecords {
   list(incidentNumber: number, page?: { limit?: number; offset?: number }): Promise<TimelineEvent[]>;
   /** Events of one kind, oldest first (at most `limit`, 50 by default). */
   listOfKind(incidentNumber: number, kind: TimelineKind, limit?: number): Promise<TimelineEvent[]>;
+  /** How many events of one kind, all of them (no limit), and the time of the latest. */
+  countOfKind(incidentNumber: number, kind: TimelineKind): Promise<{ count: number; latestAt: Date | null }>;
   count(incidentNumber: number): Promise<number>;
 }
 
@@ -161,6 +163,8 @@ export interface IncidentNotifier {
   /**
    * A ladder level was reached (by its delay or by hand): invite its people to the channel, mention
    * them with the reason, do its action (post where it says), show the level on the headline.
+   * Throws when the notice did not reach the incident (every post failed, or it has nowhere to post
+   * yet): the escalation timer is then tried again and says it again (EscalateOutcome fresh: false).
    */
   escalated(notice: EscalationNotice): Promise<void>;
   /** The next update is due (nudge the commander), or overdue by the grace (the communications lead too). */

@@ -58,7 +58,7 @@ export interface PagerDuty {
 
 /** What a domain module asks to be paged, recorded in the outbox (resolved and sent later). */
 export interface PageRequest {
-  /** Exactly-once: enqueuing the same key twice records one page ("inc-42:trigger:L0:r0"). */
+  /** Exactly-once: enqueuing the same key twice records one page ("runbook-acme-INC-42:trigger:L1:1a2b3c4d:r0"). */
   idempotencyKey: string;
   incidentNumber: number | null;
   kind: 'alert' | 'change';
@@ -72,4 +72,9 @@ export interface PageRequest {
 export interface PagerDutyOutbox {
   /** Records the page and schedules its sending; false when the key was already recorded. */
   enqueue(request: PageRequest): Promise<boolean>;
+  /**
+   * The routing key references the incident's triggers of ladder round `round` were recorded for,
+   * distinct, first paged first: what its acknowledge and resolve go to.
+   */
+  triggeredRoutingKeys(incidentNumber: number, round: number): Promise<string[]>;
 }

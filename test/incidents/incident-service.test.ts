@@ -154,4 +154,37 @@ describe('IncidentService against real Postgres', () => {
       'reopened',
     ]);
   });
+
+  it('counts every reopen in the ladder round: the 55th reopen is round 55, its ladder due from it', async () => {
+    const laddered = new IncidentService({
+      store: incidentStore(database.db, clock),
+      clock,
+      config: configSchema.parse({
+        escalation: { ladders: { P1: [{ name: 'On-call', delay: '5m', notify: ['U_BOB'] }] } },
+      }),
+      logger: createLogger({ level: 'silent' }),
+    });
+    const { incident } = await laddered.declare({ title: 'Flapping', severity: 'P1', declaredBy: 'U1' });
+    const n = incident.number;
+    for (let i = 0; i < 55; i++) {
+      clock.advance(60_000);
+      await laddered.resolve(n, { actor: 'U1', resolution: `flap ${i}` });
+      clock.advance(60_000);
+      await laddered.reopen(n, { actor: 'U1' });
+    }
+    const reopenedAt = clock.now();
+    const current = await laddered.find(n);
+    if (!current) throw new Error(`no incident ${n}`);
+    const round = await laddered.round(current);
+    expect(round.round).toBe(55);
+    expect(round.from.toISOString()).toBe(reopenedAt.toISOString());
+    const [timer] = (await repositories(database.db, clock).timers.list({ subject: `incident:${n}` })).filter(
+      (t) => t.kind === 'incident.escalate',
+    );
+    expect(timer?.payload).toEqual({ incident: n, level: 1, round: 55 });
+    expect(timer?.dueAt.getTime()).toBe(reopenedAt.getTime() + 5 * 60_000);
+    clock.advance(5 * 60_000);
+    const escalated = await laddered.escalateOnSchedule(n, { level: 1, round: 55 });
+    expect(escalated).toMatchObject({ kind: 'escalated', fresh: true, level: { level: 1 } });
+  });
 });

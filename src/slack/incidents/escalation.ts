@@ -53,11 +53,18 @@ interface SlackText {
   blocks?: (KnownBlock | Block)[];
 }
 
+/** What telling an escalation did: its failures, and whether the incident heard of it at all. */
+export interface EscalationAnnounced {
+  failures: SlackStepFailure[];
+  /** The notice was posted in the incident's channel or its announcement's thread (one at least). */
+  told: boolean;
+}
+
 /** Says an escalation where the incident lives (and where the level's action says), then the headline. */
 export async function announceEscalation(
   ctx: IncidentSlackContext,
   notice: EscalationNotice,
-): Promise<SlackStepFailure[]> {
+): Promise<EscalationAnnounced> {
   const { incident, level } = notice;
   const steps = new SlackSteps(ctx.logger.child({ incident: incident.number }));
   const people = await peopleOf(ctx, level.notify);
@@ -76,7 +83,10 @@ export async function announceEscalation(
     ...(level.action ? [`*Action:* ${escapeMrkdwn(level.action.text)}`] : []),
     ...(incident.acknowledgedAt ? [] : ['Press *Acknowledge* on the headline when you have it.']),
   ];
-  const failures = [...steps.failures, ...(await postToIncident(ctx, incident, section(lines.join('\n'))))];
+  const posted = await postToIncident(ctx, incident, section(lines.join('\n')));
+  const places = (incident.channelId ? 1 : 0) + (incident.announcement ? 1 : 0);
+  const told = posted.length < places;
+  const failures = [...steps.failures, ...posted];
   for (const channel of level.action?.postIn ?? []) {
     const text = `:rotating_light: *${id} [${incident.severity}] ${escapeMrkdwn(incident.title)}* (${incidentWhere(incident, ctx.services)}): ${escapeMrkdwn(level.action?.text ?? '')}`;
     const posting = new SlackSteps(ctx.logger);
@@ -86,7 +96,7 @@ export async function announceEscalation(
     failures.push(...posting.failures);
   }
   failures.push(...(await refreshIncidentInSlack(ctx, incident)));
-  return failures;
+  return { failures, told };
 }
 
 /** The nudge of an update due (the commander) or overdue (the communications lead too), with a button. */
@@ -154,7 +164,7 @@ export async function escalateFlow(
 ): Promise<SlackOutcome & { outcome: Extract<EscalateOutcome, { kind: 'escalated' }> }> {
   const outcome = await asUserErrors(() => ctx.services.incidents.escalate(number, input));
   if (outcome.kind !== 'escalated') throw new Error(`escalation skipped: ${outcome.why}`);
-  const failures = await announceEscalation(ctx, {
+  const { failures } = await announceEscalation(ctx, {
     incident: outcome.incident,
     level: outcome.level,
     of: outcome.of,

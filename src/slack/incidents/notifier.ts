@@ -24,7 +24,12 @@ export function slackIncidentNotifier(client: WebClient, services?: Services): I
     },
     async escalated(notice) {
       const ctx = context();
-      const failures = await announceEscalation(ctx, notice);
+      const { failures, told } = await announceEscalation(ctx, notice);
+      // Not heard in the incident: the escalation timer fails, is tried again and says it again.
+      if (!told) {
+        const why = failures.map((f) => `${f.step}: ${f.error}`).join('; ') || 'nowhere to post yet';
+        throw new Error(`the escalation to level ${notice.level.level} did not reach the incident (${why})`);
+      }
       if (failures.length > 0)
         ctx.logger.warn({ incident: notice.incident.number, failures }, 'escalation told with failures');
     },

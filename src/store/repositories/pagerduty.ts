@@ -1,4 +1,4 @@
-/** The PagerDuty outbox (migration 009): pages recorded with the change that caused them. */
+/** The PagerDuty outbox (migrations 009, 017): pages recorded with the change that caused them. */
 import { z } from 'zod';
 import { type Clock, systemClock } from '../../clock.ts';
 import type { PageRequest, PagerDutyOutbox } from '../../pagerduty/pagerduty.ts';
@@ -84,9 +84,11 @@ const pageRow = z
 
 const toPage = (row: unknown): StoredPage => parseRow(pageRow, row, 'pagerduty_events');
 
-/** The order pages of one incident go in: as recorded, a trigger before an acknowledge before a resolve at one instant. */
-const PAGE_ORDER = `created_at,
-  CASE event->>'action' WHEN 'trigger' THEN 0 WHEN 'acknowledge' THEN 1 WHEN 'resolve' THEN 2 ELSE 3 END, id`;
+/**
+ * The order pages go in: as recorded (migration 017's `seq`), so a resolve and a reopen's trigger
+ * recorded at one instant go resolve first, and the incident stays open in PagerDuty.
+ */
+const PAGE_ORDER = 'seq';
 
 export class PagerDutyEventRepository implements PagerDutyOutbox {
   readonly #q: Queryable;
@@ -121,6 +123,19 @@ export class PagerDutyEventRepository implements PagerDutyOutbox {
       dueAt: now,
     });
     return true;
+  }
+
+  async triggeredRoutingKeys(incidentNumber: number, round: number): Promise<string[]> {
+    // A trigger's idempotency key ends with its round (src/incidents/escalation.ts triggerPage).
+    const { rows } = await this.#q.query<{ routing_key_ref: string }>(
+      `SELECT routing_key_ref FROM pagerduty_events
+        WHERE incident_number = $1 AND kind = 'alert' AND event->>'action' = 'trigger'
+          AND idempotency_key LIKE '%:trigger:%' AND idempotency_key LIKE '%:r' || $2::text
+        GROUP BY routing_key_ref
+        ORDER BY min(seq)`,
+      [incidentNumber, String(round)],
+    );
+    return rows.map((r) => r.routing_key_ref);
   }
 
   async get(id: string): Promise<StoredPage | null> {

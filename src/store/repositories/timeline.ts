@@ -16,9 +16,12 @@ import {
   integer,
   jsonObject,
   jsonParam,
+  nullableDate,
   nullableText,
   parseRow,
 } from './rows.ts';
+
+const kindCountRow = z.object({ count: integer, latest: nullableDate });
 
 const eventRow = z
   .object({
@@ -122,6 +125,19 @@ export class TimelineRepository implements TimelineRecords {
       [incidentNumber, kind, clampLimit(limit, 50)],
     );
     return rows.map(toEvent);
+  }
+
+  /** How many events of one kind the incident has, all of them, and when the latest was. */
+  async countOfKind(
+    incidentNumber: number,
+    kind: TimelineKind,
+  ): Promise<{ count: number; latestAt: Date | null }> {
+    const { rows } = await this.#q.query(
+      'SELECT count(*) AS count, max(at) AS latest FROM timeline_events WHERE incident_number = $1 AND kind = $2',
+      [incidentNumber, kind],
+    );
+    const row = parseRow(kindCountRow, rows[0], 'timeline_events');
+    return { count: row.count, latestAt: row.latest };
   }
 
   async count(incidentNumber: number): Promise<number> {

@@ -8,11 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.ts';
+import { routingKeyTag } from '../../../src/incidents/escalation.ts';
 import type { Incident } from '../../../src/incidents/incident.ts';
 import { startTestBot, type TestBot } from '../../helpers/bot.ts';
 import { eventually } from './helpers.ts';
 
 const MINUTE = 60_000;
+/** The on-call key's tag in the pages' idempotency keys. */
+const ONCALL = routingKeyTag('${env:PD_ONCALL_KEY}');
 
 // Pages are recorded here; sending them is test/incidents/e2e/paging.test.ts' (an endpoint that refuses).
 const CONFIG = `organisation: Acme Corp
@@ -117,7 +120,7 @@ describe('escalation ladders, acknowledgement and /incident escalate', () => {
       {
         action: 'trigger',
         dedup: `runbook-acme-corp-INC-${incident.number}`,
-        idempotency_key: `runbook-acme-corp-INC-${incident.number}:trigger:L1:r0`,
+        idempotency_key: `runbook-acme-corp-INC-${incident.number}:trigger:L1:${ONCALL}:r0`,
         routing_key_ref: '${env:PD_ONCALL_KEY}',
       },
     ]);
@@ -183,8 +186,8 @@ describe('escalation ladders, acknowledgement and /incident escalate', () => {
     expect(await escalations(incident.number)).toEqual([1]);
     expect(members(channel)).not.toContain('U_CAROL');
     expect((await pages(incident.number)).map((p) => [p.action, p.idempotency_key])).toEqual([
-      ['trigger', `runbook-acme-corp-INC-${incident.number}:trigger:L1:r0`],
-      ['acknowledge', `runbook-acme-corp-INC-${incident.number}:acknowledge:L1:r0`],
+      ['trigger', `runbook-acme-corp-INC-${incident.number}:trigger:L1:${ONCALL}:r0`],
+      ['acknowledge', `runbook-acme-corp-INC-${incident.number}:acknowledge:${ONCALL}:r0`],
     ]);
     // No Acknowledge button any more; a second click is told who acknowledged.
     await eventually(() => {
@@ -218,7 +221,7 @@ describe('escalation ladders, acknowledgement and /incident escalate', () => {
     expect(await command(bot, `reopen INC-${incident.number}`)).toContain('reopened');
     expect(
       (await pages(incident.number)).map((p) => p.idempotency_key.split(':').slice(1).join(':')),
-    ).toEqual(['trigger:L1:r0', 'resolve:L1:r0', 'trigger:L1:r1']);
+    ).toEqual([`trigger:L1:${ONCALL}:r0`, `resolve:${ONCALL}:r0`, `trigger:L1:${ONCALL}:r1`]);
     expect((await get(incident.number)).acknowledgedAt).toBeNull();
     // The ladder goes on from the reopen: level 2 30 minutes later.
     await advance(30 * MINUTE);
@@ -262,7 +265,7 @@ describe('escalation ladders, acknowledgement and /incident escalate', () => {
     // At level 1 of the P0 ladder now, whose level 1 pages.
     expect(
       (await pages(incident.number)).map((p) => p.idempotency_key.split(':').slice(1).join(':')),
-    ).toEqual(['trigger:L1:r0']);
+    ).toEqual([`trigger:L1:${ONCALL}:r0`]);
     await advance(0);
     expect(await escalations(incident.number)).toEqual([1, 2]);
     expect(members(incident.channelId ?? '')).toContain('U_CAROL');
@@ -270,6 +273,36 @@ describe('escalation ladders, acknowledgement and /incident escalate', () => {
     expect(await escalations(incident.number)).toEqual([1, 2]);
     await advance(1_000);
     expect(await escalations(incident.number)).toEqual([1, 2, 3]);
+  });
+
+  it('an escalation notice Slack refused is said when its timer is tried again', async () => {
+    const incident = await declare(bot, 'P0 Search down');
+    const channel = incident.channelId ?? '';
+    const notice = (t: string) => t.includes('escalated to level 1 of 3');
+    // Every post of the notice to the incident fails once (its channel and its announcement's thread).
+    bot.sim.injectFault({
+      method: 'chat.postMessage',
+      error: 'internal_error',
+      times: (incident.channelId ? 1 : 0) + (incident.announcement ? 1 : 0),
+      match: (args) => notice(String(args.text ?? '')),
+    });
+    await advance(0);
+    expect(await escalations(incident.number)).toEqual([1]);
+    expect(texts(channel).filter(notice)).toEqual([]);
+    const [timer] = (
+      await bot.runtime.services.repos.timers.list({ subject: `incident:${incident.number}` })
+    ).filter((t) => t.id === `incident-escalate:${incident.number}:1`);
+    expect(timer?.attempts).toBe(1);
+
+    // The loop tries the timer again after its backoff: recorded before, so said now, once.
+    await advance(60_000);
+    await eventually(() => expect(texts(channel).filter(notice)).toHaveLength(1));
+    expect(await escalations(incident.number)).toEqual([1]);
+    expect((await pages(incident.number)).map((p) => p.action)).toEqual(['trigger']);
+    const left = await bot.runtime.services.repos.timers.list({ subject: `incident:${incident.number}` });
+    expect(left.some((t) => t.id === `incident-escalate:${incident.number}:1`)).toBe(false);
+    await advance(60_000);
+    expect(texts(channel).filter(notice)).toHaveLength(1);
   });
 
   it('a level due at once waits for the Slack setup, then goes on without it', async () => {
