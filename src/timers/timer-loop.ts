@@ -51,8 +51,9 @@ export interface PollResult {
 
 export interface TimerPump {
   /**
-   * Polls now (after any poll in flight) and waits for the handlers this poll started (the loop's own
-   * polls do not wait: handlers run alongside). A claim failure (Postgres down) rejects.
+   * Polls now (after any poll in flight) and waits for the handlers running in this loop, the ones
+   * its own polls started included (those polls do not wait: handlers run alongside). A claim
+   * failure (Postgres down) rejects.
    */
   poll(): Promise<PollResult>;
   /** Polls soon, e.g. after scheduling a timer due now; with `dueAt`, then (when sooner than the next poll). */
@@ -173,6 +174,9 @@ export function startTimerLoop(options: TimerLoopOptions): TimerPump {
       }
       if (due.length < room) break;
     }
+    // By hand (tests): also the handlers the loop's own polls started, so that what was due when
+    // poll() was called has run when it resolves, whichever poll claimed it.
+    if (wait) await Promise.all([...running]);
     return result;
   }
 
