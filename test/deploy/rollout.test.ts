@@ -41,6 +41,7 @@ const CLOUD_RUN = [
   'barq-promote',
   'barq-crash',
   'barq-dev',
+  'barq-status',
 ];
 /** In development: no approvals (the default rule), so one Promote click promotes. */
 const DEVELOPMENT = ['barq-dev'];
@@ -505,6 +506,7 @@ describe('/deploy rollout, in virtual time', () => {
   const cardText = (card: SimMessage) => JSON.stringify(current(card).blocks ?? []);
 
   it('an approver reached only through a Slack user group pauses; Promote now in production needs the tech lead and the PM', async () => {
+    const answered = bot.sim.responses.length;
     const declared = await bot.slack.slashCommand({
       command: '/incident',
       text: 'declare P2 Checkout is slow',
@@ -516,6 +518,11 @@ describe('/deploy rollout, in virtual time', () => {
       return open.find((i) => i.title === 'Checkout is slow');
     });
     expect(declared.status).toBe(200);
+    // Its answer must not be taken for the roll-out's below.
+    await bot.sim.waitForResponse({
+      since: answered,
+      predicate: (r) => String((r.body as { text?: string }).text).includes('declared'),
+    });
     const [v1, v2] = await stageOnCloudRun('barq-promote');
     const { card, op } = await rollOut('barq-promote', `${v2} INC-${incident.number}`);
     expect(op.incidentNumber).toBe(incident.number);
@@ -612,6 +619,54 @@ describe('/deploy rollout, in virtual time', () => {
     expect(await traffic('barq-dev')).toEqual({ [v2]: 100 });
     expect((await runOf(op)).promotion).toBeNull();
     expect(await stepAudits(op)).toEqual(expect.arrayContaining(['promoted', 'succeeded']));
+  });
+
+  /** The first answer to `/deploy status <name>` (the platform's status, with the roll-out line). */
+  async function statusOf(name: string): Promise<string> {
+    const since = bot.sim.responses.length;
+    await bot.slack.slashCommand({
+      command: '/deploy',
+      text: `status ${name}`,
+      userId: 'U_ALICE',
+      channelId: 'C_GENERAL',
+    });
+    const reply = await bot.sim.waitForResponse({
+      since,
+      predicate: (r) => String((r.body as { text?: string }).text).includes('*Health:*'),
+    });
+    return String((reply.body as { text?: string }).text);
+  }
+
+  it('/deploy status shows a roll-out in progress: step, percent, state, the next step as a date token, its card', async () => {
+    const [v1, v2] = await stageOnCloudRun('barq-status');
+    expect(await statusOf('barq-status')).not.toContain('Roll-out in progress');
+    const { card, op } = await rollOut('barq-status', v2);
+    await tickUntil('step 1', atStep(op, 0));
+    const run = await runOf(op);
+    const seconds = Math.floor(run.nextStepAt!.getTime() / 1000);
+    const link = `<https://slack.com/archives/${card.channel}/p${card.ts.replace('.', '')}|the card>`;
+    let status = await statusOf('barq-status');
+    expect(status).toContain(
+      `*Roll-out in progress:* \`${v2}\` (from \`${v1}\`) · step 1 of 3, 10 % · :arrows_counterclockwise: rolling out · next step 50 % <!date^${seconds}^`,
+    );
+    expect(status).toContain(`asked by <@U_ALICE> · ${link}`);
+    expect(status).toContain(`${v1} 90%, ${v2} 10%`);
+
+    // Paused, with a promotion asked for: the state and who is still needed.
+    await until('the card with Pause', () =>
+      cardText(card).includes(PAUSE_ROLLOUT_ACTION) ? true : undefined,
+    );
+    await press(card, PAUSE_ROLLOUT_ACTION, 'U_ALICE');
+    await until('paused', async () => ((await runOf(op)).state === 'paused' ? true : undefined));
+    await press(card, PROMOTE_ROLLOUT_ACTION, 'U_ALICE');
+    status = await statusOf('barq-status');
+    expect(status).toContain('step 1 of 3, 10 % · :double_vertical_bar: paused · asked by <@U_ALICE>');
+    expect(status).not.toContain('next step');
+    expect(status).toContain('*Promote now:* asked by <@U_ALICE> · no approval yet · still needed:');
+
+    await press(card, ABORT_ROLLOUT_ACTION, 'U_ALICE');
+    await until('aborted', async () => ((await opOf(op)).state === 'failed' ? true : undefined));
+    expect(await statusOf('barq-status')).not.toContain('Roll-out in progress');
   });
 
   it('App Service: the staging slot takes 25 % through rampUpRules, then a swap at 100 %', async () => {

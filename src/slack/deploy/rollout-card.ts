@@ -23,7 +23,7 @@ export const RESUME_ROLLOUT_ACTION = 'deploy_rollout_resume';
 export const ABORT_ROLLOUT_ACTION = 'deploy_rollout_abort';
 export const PROMOTE_ROLLOUT_ACTION = 'deploy_rollout_promote';
 
-const RUN_LABEL: Record<RolloutRun['state'], string> = {
+export const RUN_LABEL: Record<RolloutRun['state'], string> = {
   running: ':arrows_counterclockwise: rolling out',
   paused: ':double_vertical_bar: paused',
   inconclusive: ':question: paused: the analysis could not decide, a human must',

@@ -12,13 +12,9 @@ import type { Operation } from '../../store/repositories/operations.ts';
 import type { RolloutRun } from '../../store/repositories/rollouts.ts';
 import { escapeMrkdwn } from '../kit/escape.ts';
 import { SlackApproverDirectory } from './approvers.ts';
+import { cardLink } from './blocks/card.ts';
 import { SlackDeployNotifier } from './notifier.ts';
 import { progressText, promotionLine, rolloutCardMessage } from './rollout-card.ts';
-
-function cardLink(op: Operation): string {
-  if (!op.cardChannelId || !op.cardTs) return 'the card';
-  return `<https://slack.com/archives/${op.cardChannelId}/p${op.cardTs.replace('.', '')}|the card>`;
-}
 
 /** Events said in the #deployments thread (the others only move the card). */
 const SAID: Partial<Record<RolloutEvent, string>> = {
