@@ -42,6 +42,7 @@ const CLOUD_RUN = [
   'barq-crash',
   'barq-dev',
   'barq-status',
+  'barq-race',
 ];
 /** In development: no approvals (the default rule), so one Promote click promotes. */
 const DEVELOPMENT = ['barq-dev'];
@@ -82,6 +83,10 @@ describe('/deploy rollout, in virtual time', () => {
       env: { RUNBOOK_CONFIG: configPath },
       clock,
       platformAdapters: adapters,
+      // Hours of virtual time in seconds of real time: the cards of a dozen roll-outs are updated
+      // more often in a real minute than Slack's tier 3 allows chat.update (50), and the bot would
+      // rightly wait out Retry-After (31 s). The limiter itself is tested in test/slack/kit.
+      simulator: { rateLimits: { limits: { 'chat.update': 1_000 } } },
       ...(replicaOf ? { replicaOf } : {}),
     });
 
@@ -235,6 +240,10 @@ describe('/deploy rollout, in virtual time', () => {
       return latest?.state === 'awaiting_approval' ? latest : undefined;
     });
     expect(await bot.runtime.services.repos.rollouts.get((await latestOf(name)).id)).toBeNull();
+    // The card is updated through the rate limiter: click once it shows Approve.
+    await until('the card asking for approval', () =>
+      JSON.stringify(current(card).blocks ?? []).includes(APPROVE_DEPLOY_ACTION) ? true : undefined,
+    );
     await bot.slack.clickButton({ message: card, actionId: APPROVE_DEPLOY_ACTION, userId: 'U_BOB' });
     await bot.slack.clickButton({ message: card, actionId: APPROVE_DEPLOY_ACTION, userId: 'U_CAROL' });
     const op = await until('the roll-out running', async () => {
@@ -604,6 +613,33 @@ describe('/deploy rollout, in virtual time', () => {
         expect.stringContaining('Promoted the roll-out of barq-promote (production)'),
       ]),
     );
+  });
+
+  it('the tech lead and the PM approve Promote now at the same moment on two replicas: both count, it promotes once', async () => {
+    const replica = await startBot(bot);
+    extra.push(replica);
+    await replica.runtime.timers.stop();
+    const [, v2] = await stageOnCloudRun('barq-race');
+    const { card, op } = await rollOut('barq-race', v2);
+    await tickUntil('step 1', atStep(op, 0));
+    await until('the card with Promote', () =>
+      cardText(card).includes(PROMOTE_ROLLOUT_ACTION) ? true : undefined,
+    );
+    const patches = trafficPatches('barq-race');
+    const message = current(card);
+    await Promise.all([
+      bot.slack.clickButton({ message, actionId: PROMOTE_ROLLOUT_ACTION, userId: 'U_BOB' }),
+      replica.slack.clickButton({ message, actionId: PROMOTE_ROLLOUT_ACTION, userId: 'U_CAROL' }),
+    ]);
+    await until('promoted', async () => ((await opOf(op)).state === 'succeeded' ? true : undefined));
+    expect(await traffic('barq-race')).toEqual({ [v2]: 100 });
+    expect(trafficPatches('barq-race') - patches).toBe(1);
+    const run = await runOf(op);
+    expect(run.promotion?.approvals.map((a) => a.approver).sort()).toEqual(['U_BOB', 'U_CAROL']);
+    const audits = await stepAudits(op);
+    expect(audits.filter((o) => o === 'promoted')).toHaveLength(1);
+    expect(audits.filter((o) => o === 'approved')).toHaveLength(4); // two for the start, two for the promotion
+    await replica.stop();
   });
 
   it('in development (no approvals needed) one Promote click goes straight to 100 %', async () => {
