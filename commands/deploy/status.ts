@@ -3,6 +3,7 @@ import {
   HEALTH_PENDING,
   healthSummary,
   platformStatusText,
+  rolloutInProgress,
   statusReply,
 } from '../../src/slack/deploy/status-extra.ts';
 import { findConfiguredService } from '../../src/slack/health/lookup.ts';
@@ -32,8 +33,15 @@ export const deployStatus: Subcommand = {
       health = line;
       return line;
     });
-    const freeze = await services.repos.freezes.findActive(service.environment, services.clock.now());
-    const text = `${freeze ? `${freezeLine(freeze)}\n` : ''}${await platformStatusText(services, service)}`;
+    const [freeze, rollout] = await Promise.all([
+      services.repos.freezes.findActive(service.environment, services.clock.now()),
+      rolloutInProgress(services, service),
+    ]);
+    const text = [
+      ...(freeze ? [freezeLine(freeze)] : []),
+      await platformStatusText(services, service),
+      ...(rollout ? [rollout] : []),
+    ].join('\n');
     if (health !== undefined) {
       return invocation.reply(statusReply(`${text}\n${health}`, service, { button: true }));
     }

@@ -51,6 +51,28 @@ export function withEmergency(rule: ApprovalRule, group: string): ApprovalRule {
   };
 }
 
+/** Who is in which approver group (config ids, Slack user groups): implemented in the Slack layer. */
+export interface ApproverDirectory {
+  /** The groups among `groups` the user belongs to. */
+  groupsOf(userId: string, groups: readonly string[]): Promise<string[]>;
+}
+
+/** Without Slack: only the user ids written in `approvers.<group>`. */
+export function configApprovers(config: RunbookConfig): ApproverDirectory {
+  return {
+    async groupsOf(userId, groups) {
+      return groups.filter((g) => (config.approvers[g] ?? []).includes(userId));
+    },
+  };
+}
+
+/** "2 approvers, one from each of tech-lead, pm". */
+export function ruleText(rule: ApprovalRule): string {
+  const count = Math.max(rule.required, rule.fromGroups.length);
+  const who = `${count} approver${count === 1 ? '' : 's'}`;
+  return rule.fromGroups.length > 0 ? `${who}, one from each of ${rule.fromGroups.join(', ')}` : who;
+}
+
 export function needsApproval(rule: ApprovalRule): boolean {
   return rule.required > 0 || rule.fromGroups.length > 0;
 }

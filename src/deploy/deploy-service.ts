@@ -28,6 +28,8 @@ import type { JsonObject } from '../store/repositories/rows.ts';
 import {
   type ApprovalRule,
   type Approver,
+  type ApproverDirectory,
+  configApprovers,
   groupsOf,
   groupsText,
   needsApproval,
@@ -35,6 +37,7 @@ import {
   progress,
   ruleFor,
   ruleJson,
+  ruleText,
   withEmergency,
 } from './approval-rules.ts';
 import type { DeployEvent } from './events.ts';
@@ -57,21 +60,6 @@ export interface DeployNotifier {
 }
 
 export type { DeployEvent };
-
-/** Who is in which approver group (config ids, Slack user groups): implemented in the Slack layer. */
-export interface ApproverDirectory {
-  /** The groups among `groups` the user belongs to. */
-  groupsOf(userId: string, groups: readonly string[]): Promise<string[]>;
-}
-
-/** Without Slack: only the user ids written in `approvers.<group>`. */
-export function configApprovers(config: RunbookConfig): ApproverDirectory {
-  return {
-    async groupsOf(userId, groups) {
-      return groups.filter((g) => (config.approvers[g] ?? []).includes(userId));
-    },
-  };
-}
 
 export type FreezeOutcome =
   | { kind: 'frozen'; freeze: Freeze; replaced: Freeze | null }
@@ -996,13 +984,6 @@ export class DeployService {
     });
     return finished ?? op;
   }
-}
-
-/** "2 approvers, one from each of tech-lead, pm". */
-export function ruleText(rule: ApprovalRule): string {
-  const count = Math.max(rule.required, rule.fromGroups.length);
-  const who = `${count} approver${count === 1 ? '' : 's'}`;
-  return rule.fromGroups.length > 0 ? `${who}, one from each of ${rule.fromGroups.join(', ')}` : who;
 }
 
 /** Why a gate is closed, in words (for the audit and the timeline). */

@@ -118,3 +118,37 @@ export function deployTimelineEvent(
     sourceKey: `deploy:${op.id}:${event}${more.key ? `:${more.key}` : ''}`,
   };
 }
+
+/** What happens to a roll-out's "Promote now" that goes on the incident's timeline. */
+export type PromotionTimelineEvent = 'promotion_requested' | 'promotion_approved' | 'promoted';
+
+/**
+ * A roll-out's promotion (asked for, approved, done) on the timeline of its incident, written with
+ * the run's change and its audit row (null when the operation is linked to no incident).
+ */
+export function promotionTimelineEvent(
+  op: Operation,
+  event: PromotionTimelineEvent,
+  actor: string,
+  at: Date,
+  text: string,
+): AddTimelineEventInput | null {
+  if (op.incidentNumber === null) return null;
+  return {
+    incidentNumber: op.incidentNumber,
+    actor,
+    kind: 'deploy_action',
+    at,
+    text,
+    data: {
+      event,
+      operationId: op.id,
+      kind: op.kind,
+      service: op.service,
+      environment: op.environment,
+      fromRevision: op.params.fromRevision ?? null,
+      toRevision: op.params.toRevision ?? null,
+    },
+    sourceKey: `deploy:${op.id}:${event}:${actor}`,
+  };
+}

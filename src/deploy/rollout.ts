@@ -23,11 +23,31 @@ import type { Db, Queryable } from '../store/db.ts';
 import type { AuditOutcome } from '../store/repositories/audit.ts';
 import { repositories } from '../store/repositories/index.ts';
 import type { Operation } from '../store/repositories/operations.ts';
-import type { Measurement, RolloutPatch, RolloutRun, RolloutState } from '../store/repositories/rollouts.ts';
+import type {
+  Measurement,
+  Promotion,
+  RolloutPatch,
+  RolloutRun,
+  RolloutState,
+} from '../store/repositories/rollouts.ts';
 import type { JsonObject } from '../store/repositories/rows.ts';
 import { TimerRepository } from '../store/repositories/timers.ts';
 import { type DueTimer, readPayload, type TimerHandler } from '../timers/timers.ts';
 import { formatValue, measure } from './analysis.ts';
+import {
+  type ApprovalProgress,
+  type ApprovalRule,
+  type Approver,
+  type ApproverDirectory,
+  configApprovers,
+  needsApproval,
+  parseRule,
+  progress,
+  ruleFor,
+  ruleJson,
+  ruleText,
+} from './approval-rules.ts';
+import { type PromotionTimelineEvent, promotionTimelineEvent } from './incident-timeline.ts';
 import type { PlannedMetric, RolloutPlan } from './rollout-plan.ts';
 import { recordTransition } from './transition-record.ts';
 
@@ -50,6 +70,8 @@ export type RolloutEvent =
   | 'rolled_back'
   | 'aborted'
   | 'promoted'
+  /** "Promote now" asked for, or approved, and still waiting for approvals. */
+  | 'promotion'
   | 'succeeded';
 
 /** What the roll-out must say (implemented in src/slack/deploy/rollout-notifier.ts). */
@@ -69,6 +91,8 @@ export interface RolloutDeps {
   env: NodeJS.ProcessEnv;
   platformFor(service: ServiceConfig): Promise<Platform>;
   notifier: RolloutNotifier;
+  /** Approver groups' members (Slack user groups too); default: the user ids in `approvers` only. */
+  approvers?: ApproverDirectory;
 }
 
 const metricSchema = z.object({
@@ -148,7 +172,40 @@ export type ControlOutcome =
   | { kind: 'done'; operation: Operation; run: RolloutRun }
   | { kind: 'not_found' }
   | { kind: 'not_allowed'; operation: Operation }
-  | { kind: 'moved'; operation: Operation; run: RolloutRun | null };
+  | { kind: 'moved'; operation: Operation; run: RolloutRun | null }
+  /**
+   * "Promote now" recorded but not done: it waits for approvals. `why`: this click asked for it, or
+   * approved it; or it changed nothing (the requester, who may not approve; an approver who already
+   * did; someone whose approval would not count).
+   */
+  | {
+      kind: 'promotion_pending';
+      operation: Operation;
+      run: RolloutRun;
+      why: 'asked' | 'approved' | 'self' | 'already' | 'not_needed';
+      progress: ApprovalProgress;
+    };
+
+/** The approvals of a promotion, as the approval rules count them. */
+export function promotionApprovers(promotion: Promotion): Approver[] {
+  return promotion.approvals.map((a) => ({ approver: a.approver, groups: a.groups }));
+}
+
+/** The rule a promotion is judged by, and how far its approvals are (null when nobody asked). */
+export function promotionProgress(
+  run: RolloutRun,
+): { rule: ApprovalRule; promotion: Promotion; progress: ApprovalProgress } | null {
+  const promotion = run.promotion;
+  const rule = promotion ? parseRule(promotion.rule) : null;
+  if (!promotion || !rule) return null;
+  return { rule, promotion, progress: progress(rule, promotionApprovers(promotion)) };
+}
+
+interface AuditRow {
+  outcome: AuditOutcome;
+  actor: string;
+  details?: JsonObject;
+}
 
 const FINAL_RUN: readonly RolloutState[] = ['rolled_back', 'succeeded', 'aborted'];
 
@@ -167,13 +224,42 @@ export class RolloutService {
     return this.#d.config.services.find((s) => s.name === op.service && s.environment === op.environment);
   }
 
-  /** The requester, or an approver of the operation's environment (`approvals.<env>.fromGroups`). */
-  mayControl(op: Operation, user: string): boolean {
+  get #directory(): ApproverDirectory {
+    return this.#d.approvers ?? configApprovers(this.#d.config);
+  }
+
+  /**
+   * The requester, or an approver of the operation's environment: in a group of
+   * `approvals.<env>.fromGroups`, of the rule the operation was approved under, or the emergency
+   * approver group, directly or through a Slack user group.
+   */
+  async mayControl(op: Operation, user: string): Promise<boolean> {
     if (op.requestedBy === user) return true;
-    const rule = this.#d.config.approvals[op.environment];
-    const groups = rule?.fromGroups ?? [];
-    const emergency = this.#d.config.deploy.emergencyApproverGroup;
-    return [...groups, emergency].some((g) => (this.#d.config.approvers[g] ?? []).includes(user));
+    const groups = new Set([
+      ...(this.#d.config.approvals[op.environment]?.fromGroups ?? []),
+      ...(parseRule(op.approvalRule)?.fromGroups ?? []),
+      this.#d.config.deploy.emergencyApproverGroup,
+    ]);
+    return (await this.#directory.groupsOf(user, [...groups])).length > 0;
+  }
+
+  /**
+   * The rule "Promote now" needs, as for any change of the environment: the one the operation was
+   * approved under (an emergency's included); else the environment's now (its duringIncident while
+   * a linked exempt incident is open).
+   */
+  async #promotionRule(op: Operation): Promise<ApprovalRule> {
+    const stored = parseRule(op.approvalRule);
+    if (stored) return stored;
+    let duringIncident = false;
+    if (op.incidentNumber !== null) {
+      const incident = await this.#repos.incidents.get(op.incidentNumber);
+      duringIncident =
+        incident !== null &&
+        incident.status !== 'resolved' &&
+        this.#d.config.deploy.incidentExemption.includes(incident.severity);
+    }
+    return ruleFor(this.#d.config, op.environment, duringIncident);
   }
 
   async get(id: string): Promise<{ operation: Operation; run: RolloutRun | null } | null> {
@@ -187,14 +273,15 @@ export class RolloutService {
     op: Operation,
     run: RolloutRun,
     patch: RolloutPatch,
-    audit: { outcome: AuditOutcome; actor: string; details?: JsonObject } | null,
+    audits: AuditRow | AuditRow[] | null,
     timers: (t: TimerRepository, moved: RolloutRun) => Promise<void> = async () => {},
+    timeline?: { event: PromotionTimelineEvent; actor: string; text: string },
   ): Promise<RolloutRun | null> {
     return this.#d.db.transaction(async (tx) => {
       const repos = repositories(tx, this.#d.clock);
       const moved = await repos.rollouts.update(run, patch);
       if (!moved) return null;
-      if (audit) {
+      for (const audit of audits === null ? [] : Array.isArray(audits) ? audits : [audits]) {
         await repos.audit.append({
           at: this.#d.clock.now(),
           actor: audit.actor,
@@ -211,6 +298,16 @@ export class RolloutService {
             ...(audit.details ?? {}),
           },
         });
+      }
+      if (timeline) {
+        const event = promotionTimelineEvent(
+          op,
+          timeline.event,
+          timeline.actor,
+          this.#d.clock.now(),
+          timeline.text,
+        );
+        if (event) await repos.timeline.add(event);
       }
       await timers(new TimerRepository(tx, this.#d.clock), moved);
       return moved;
@@ -571,7 +668,7 @@ export class RolloutService {
     const found = await this.get(id);
     if (!found) return { kind: 'not_found' };
     const { operation, run } = found;
-    if (!this.mayControl(operation, user)) return { kind: 'not_allowed', operation };
+    if (!(await this.mayControl(operation, user))) return { kind: 'not_allowed', operation };
     if (!run || operation.state !== 'running' || FINAL_RUN.includes(run.state))
       return { kind: 'moved', operation, run };
     return { kind: 'ok', op: operation, run };
@@ -659,40 +756,178 @@ export class RolloutService {
     return { kind: 'done', operation: c.op, run: aborted };
   }
 
-  /** Straight to 100 %, skipping the remaining steps and their analysis. */
+  /**
+   * "Promote now": straight to 100 %, skipping the remaining steps and their analysis. When the
+   * environment's rule needs approvals, each click is an approval of the promotion (distinct people,
+   * one from each group, the requester only when self-approval is allowed; the requester's own click
+   * asks for it) and the last approval needed promotes. With no approvals needed, one click does.
+   */
   async promote(id: string, user: string): Promise<ControlOutcome> {
-    const c = await this.#controlled(id, user);
-    if (c.kind !== 'ok') return c;
-    const { service, plan } = this.#stepsOf(c.op);
+    // Other changes of the run (a measurement, another approval) land meanwhile: decide again.
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const outcome = await this.#promoteOnce(id, user);
+      if (outcome !== 'conflict') return outcome;
+    }
+    return this.#movedNow(id);
+  }
+
+  async #promoteOnce(id: string, user: string): Promise<ControlOutcome | 'conflict'> {
+    const found = await this.get(id);
+    if (!found) return { kind: 'not_found' };
+    const { operation: op, run } = found;
+    const rule = (run?.promotion && parseRule(run.promotion.rule)) || (await this.#promotionRule(op));
+    const approval = needsApproval(rule);
+    const requester = op.requestedBy === user;
+    const groups =
+      approval && rule.fromGroups.length > 0 ? await this.#directory.groupsOf(user, rule.fromGroups) : [];
+    // Whoever may approve the change may approve its promotion (a rule naming no group: anyone).
+    const mayApprove = approval && !requester && (rule.fromGroups.length === 0 || groups.length > 0);
+    if (!requester && !mayApprove && !(await this.mayControl(op, user)))
+      return { kind: 'not_allowed', operation: op };
+    if (!run || op.state !== 'running' || FINAL_RUN.includes(run.state))
+      return { kind: 'moved', operation: op, run };
+    const { service, plan } = this.#stepsOf(op);
+    // At the last step (or on its way there) already: nothing left to promote.
+    if (run.stepIndex >= plan.steps.length - 1) return { kind: 'moved', operation: op, run };
+    if (!approval) return this.#promoteNow(op, run, user, service, plan, [], undefined);
+
+    const now = this.#d.clock.now().toISOString();
+    const asked: Promotion = run.promotion ?? {
+      rule: ruleJson(rule),
+      requestedBy: user,
+      requestedAt: now,
+      approvals: [],
+    };
+    const before = progress(rule, promotionApprovers(asked));
+    const pending = (why: 'asked' | 'approved' | 'self' | 'already' | 'not_needed', at: RolloutRun) => ({
+      kind: 'promotion_pending' as const,
+      operation: op,
+      run: at,
+      why,
+      progress: at.promotion ? progress(rule, promotionApprovers(at.promotion)) : before,
+    });
+    let why: 'self' | 'already' | 'not_needed' | null = null;
+    let approved: Promotion | null = null;
+    if (asked.approvals.some((a) => a.approver === user)) why = 'already';
+    else if (requester && !rule.allowSelfApproval) why = 'self';
+    else {
+      const after = progress(rule, [...promotionApprovers(asked), { approver: user, groups }]);
+      const counts =
+        after.missing < before.missing || after.missingGroups.length < before.missingGroups.length;
+      if (counts)
+        approved = { ...asked, approvals: [...asked.approvals, { approver: user, groups, at: now }] };
+      else why = 'not_needed';
+    }
+    const what = `the roll-out of ${op.service} (${op.environment}) to ${plan.toRevision}`;
+    if (!approved) {
+      // Changes nothing, except the first click, which asks for the promotion.
+      if (run.promotion) return pending(why ?? 'not_needed', run);
+      const moved = await this.#change(
+        op,
+        run,
+        { promotion: asked },
+        {
+          outcome: 'requested',
+          actor: user,
+          details: { promotion: true, rule: ruleJson(rule), missingGroups: before.missingGroups },
+        },
+        undefined,
+        {
+          event: 'promotion_requested',
+          actor: user,
+          text: `Asked to promote ${what} to 100 % now; needs ${ruleText(rule)}`,
+        },
+      );
+      if (!moved) return 'conflict';
+      await this.#tell(op, moved, 'promotion');
+      return pending('asked', moved);
+    }
+    const after = progress(rule, promotionApprovers(approved));
+    const total = Math.max(rule.required, rule.fromGroups.length);
+    const approvalAudit: AuditRow = {
+      outcome: 'approved',
+      actor: user,
+      details: {
+        promotion: true,
+        approver: user,
+        groups,
+        approvers: after.approvers,
+        missingGroups: after.missingGroups,
+        satisfied: after.satisfied,
+      },
+    };
+    const note = `${after.approvers.length} of ${total}${groups.length > 0 ? `, as ${groups.join(' and ')}` : ''}`;
+    if (after.satisfied) {
+      return this.#promoteNow(op, run, user, service, plan, [approvalAudit], approved, {
+        event: 'promoted',
+        actor: user,
+        text: `Promoted ${what} to 100 % now, approved by ${after.approvers.map((a) => `<@${a}>`).join(', ')} (${note})`,
+      });
+    }
+    const moved = await this.#change(op, run, { promotion: approved }, approvalAudit, undefined, {
+      event: 'promotion_approved',
+      actor: user,
+      text: `Approved promoting ${what} to 100 % now (${note})`,
+    });
+    if (!moved) return 'conflict';
+    await this.#tell(op, moved, 'promotion');
+    return pending('approved', moved);
+  }
+
+  /** To the last step at once: the run moves (compare-and-set), then the platform shifts. */
+  async #promoteNow(
+    op: Operation,
+    run: RolloutRun,
+    user: string,
+    service: ServiceConfig,
+    plan: RolloutPlan,
+    audits: AuditRow[],
+    promotion: Promotion | undefined,
+    timeline?: { event: PromotionTimelineEvent; actor: string; text: string },
+  ): Promise<ControlOutcome | 'conflict'> {
     const last = plan.steps.length - 1;
+    const approvers = promotion ? promotion.approvals.map((a) => a.approver) : [];
     const promoted = await this.#change(
-      c.op,
-      c.run,
+      op,
+      run,
       {
         state: 'running',
         stepIndex: last,
         stepApplied: false,
-        reason: `promoted by <@${user}>`,
+        reason: `promoted by <@${user}>${approvers.length > 0 ? `, approved by ${approvers.map((a) => `<@${a}>`).join(', ')}` : ''}`,
         nextStepAt: null,
+        ...(promotion ? { promotion } : {}),
       },
-      { outcome: 'promoted', actor: user, details: { fromStep: c.run.stepIndex } },
+      [
+        ...audits,
+        {
+          outcome: 'promoted',
+          actor: user,
+          details: { fromStep: run.stepIndex, ...(promotion ? { approvers } : {}) },
+        },
+      ],
       async (timers) => {
-        await timers.cancelSubject(rolloutSubject(c.op.id));
+        await timers.cancelSubject(rolloutSubject(op.id));
         // Should this replica stop before the shift, the step timer applies it.
         await timers.schedule({
-          id: stepTimerId(c.op.id),
+          id: stepTimerId(op.id),
           kind: ROLLOUT_STEP_TIMER,
-          subject: rolloutSubject(c.op.id),
-          payload: { operation: c.op.id, step: last },
+          subject: rolloutSubject(op.id),
+          payload: { operation: op.id, step: last },
           dueAt: addMilliseconds(this.#d.clock.now(), FINISH_SAFETY_MS),
         });
       },
+      timeline ?? {
+        event: 'promoted',
+        actor: user,
+        text: `Promoted the roll-out of ${op.service} (${op.environment}) to ${plan.toRevision} to 100 % now`,
+      },
     );
-    if (!promoted) return this.#movedNow(id);
-    await this.#tell(c.op, promoted, 'promoted');
-    await this.#apply(c.op, promoted, service, plan);
-    const after = await this.get(id);
-    return { kind: 'done', operation: after?.operation ?? c.op, run: after?.run ?? promoted };
+    if (!promoted) return 'conflict';
+    await this.#tell(op, promoted, 'promoted');
+    await this.#apply(op, promoted, service, plan);
+    const after = await this.get(op.id);
+    return { kind: 'done', operation: after?.operation ?? op, run: after?.run ?? promoted };
   }
 
   async #movedNow(id: string): Promise<ControlOutcome> {

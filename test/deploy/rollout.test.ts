@@ -40,7 +40,12 @@ const CLOUD_RUN = [
   'barq-restart',
   'barq-promote',
   'barq-crash',
+  'barq-dev',
+  'barq-status',
+  'barq-race',
 ];
+/** In development: no approvals (the default rule), so one Promote click promotes. */
+const DEVELOPMENT = ['barq-dev'];
 const query = (name: string) => `error_rate{service="${name}"}`;
 
 describe('/deploy rollout, in virtual time', () => {
@@ -78,6 +83,10 @@ describe('/deploy rollout, in virtual time', () => {
       env: { RUNBOOK_CONFIG: configPath },
       clock,
       platformAdapters: adapters,
+      // Hours of virtual time in seconds of real time: the cards of a dozen roll-outs are updated
+      // more often in a real minute than Slack's tier 3 allows chat.update (50), and the bot would
+      // rightly wait out Retry-After (31 s). The limiter itself is tested in test/slack/kit.
+      simulator: { rateLimits: { limits: { 'chat.update': 1_000 } } },
       ...(replicaOf ? { replicaOf } : {}),
     });
 
@@ -86,9 +95,10 @@ describe('/deploy rollout, in virtual time', () => {
     const prom = (name: string) =>
       `    healthChecks: [{ type: prometheus, name: error rate, url: "${prometheus.url}", query: '${query(name)}', unhealthyWhen: { op: ">", value: 0.05 } }]`;
     // Production's default change control: two approvers, a tech lead and a PM (windows off: the
-    // roll-outs below run for hours of virtual time).
+    // roll-outs below run for hours of virtual time). The tech leads are a Slack user group
+    // (S_ONCALL: Alice and Bob): Bob is an approver only through it.
     const lines = [
-      'approvers: { tech-lead: [U_BOB], pm: [U_CAROL], cto: [U_CAROL] }',
+      'approvers: { tech-lead: [S_ONCALL], pm: [U_CAROL], cto: [U_CAROL] }',
       'deploy: { windows: { production: [] } }',
       'services:',
     ];
@@ -101,6 +111,7 @@ describe('/deploy rollout, in virtual time', () => {
       prometheus.set(query(name), 0.003);
       lines.push(
         `  - name: ${name}`,
+        ...(DEVELOPMENT.includes(name) ? ['    environment: development'] : []),
         `    platform: { kind: cloudrun, project: ${fake.project}, region: ${fake.region}, service: ${fake.service}, endpoint: "${fake.url}" }`,
         prom(name),
       );
@@ -194,7 +205,11 @@ describe('/deploy rollout, in virtual time', () => {
     return latest;
   }
 
-  async function rollOut(name: string, words: string): Promise<{ card: SimMessage; op: Operation }> {
+  async function rollOut(
+    name: string,
+    words: string,
+    { approvals = true }: { approvals?: boolean } = {},
+  ): Promise<{ card: SimMessage; op: Operation }> {
     const since = bot.sim.messagesIn('C_GENERAL').length;
     const responses = bot.sim.responses.length;
     await bot.slack.slashCommand({
@@ -212,6 +227,13 @@ describe('/deploy rollout, in virtual time', () => {
     );
     expect(card.text).toContain(`roll out ${name}`);
     await bot.slack.clickButton({ message: card, actionId: CONFIRM_DEPLOY_ACTION, userId: 'U_ALICE' });
+    if (!approvals) {
+      const op = await until('the roll-out running', async () => {
+        const latest = await latestOf(name);
+        return latest.kind === 'rollout' && latest.state === 'running' ? latest : undefined;
+      });
+      return { card, op };
+    }
     // Awaiting approval: nothing runs until the tech lead and the PM approved; the last one starts it.
     await until('awaiting approval', async () => {
       const [latest] = await bot.runtime.services.repos.operations.listRecent({ service: name, limit: 1 });
@@ -479,30 +501,207 @@ describe('/deploy rollout, in virtual time', () => {
   const currentRunMeasured = (run: RolloutRun) =>
     run.measurements.filter((m) => m.step === run.stepIndex).length;
 
-  it('Pause holds the step while time passes; Promote now goes straight to 100 %', async () => {
+  /** Clicks a roll-out button and returns the bot's ephemeral answer (or undefined when it gave none). */
+  async function press(message: SimMessage, actionId: string, userId: string): Promise<string | undefined> {
+    const responses = bot.sim.responses.length;
+    await bot.slack.clickButton({ message: current(message), actionId, userId });
+    const answer = await bot.sim
+      .waitForResponse({ since: responses, timeoutMs: 1_500 })
+      .catch(() => undefined);
+    return answer ? String((answer.body as { text?: string }).text) : undefined;
+  }
+
+  const cardText = (card: SimMessage) => JSON.stringify(current(card).blocks ?? []);
+
+  it('an approver reached only through a Slack user group pauses; Promote now in production needs the tech lead and the PM', async () => {
+    const answered = bot.sim.responses.length;
+    const declared = await bot.slack.slashCommand({
+      command: '/incident',
+      text: 'declare P2 Checkout is slow',
+      userId: 'U_ALICE',
+      channelId: 'C_INCIDENTS',
+    });
+    const incident = await until('the incident', async () => {
+      const open = await bot.runtime.services.repos.incidents.listOpen();
+      return open.find((i) => i.title === 'Checkout is slow');
+    });
+    expect(declared.status).toBe(200);
+    // Its answer must not be taken for the roll-out's below.
+    await bot.sim.waitForResponse({
+      since: answered,
+      predicate: (r) => String((r.body as { text?: string }).text).includes('declared'),
+    });
     const [v1, v2] = await stageOnCloudRun('barq-promote');
-    const { card, op } = await rollOut('barq-promote', v2);
+    const { card, op } = await rollOut('barq-promote', `${v2} INC-${incident.number}`);
+    expect(op.incidentNumber).toBe(incident.number);
     await tickUntil('step 1', atStep(op, 0));
-    const running = await until('the card with Pause', () =>
-      JSON.stringify(current(card).blocks).includes(PAUSE_ROLLOUT_ACTION) ? current(card) : undefined,
+    await until('the card with Pause', () =>
+      cardText(card).includes(PAUSE_ROLLOUT_ACTION) ? true : undefined,
     );
-    await bot.slack.clickButton({ message: running, actionId: PAUSE_ROLLOUT_ACTION, userId: 'U_ALICE' });
+
+    // Bob is a tech lead only as a member of S_ONCALL: he may pause.
+    expect(await press(card, PAUSE_ROLLOUT_ACTION, 'U_BOB')).toBeUndefined();
     await until('paused', async () => ((await runOf(op)).state === 'paused' ? true : undefined));
+    expect((await runOf(op)).reason).toBe('paused by <@U_BOB>');
     for (let i = 0; i < 15; i++) {
       clock.advance(60_000);
       await bot.runtime.timers.poll();
     }
     expect((await runOf(op)).stepIndex).toBe(0);
     expect(await traffic('barq-promote')).toEqual({ [v1]: 90, [v2]: 10 });
-    const paused = await until('the paused card', () =>
-      JSON.stringify(current(card).blocks).includes(RESUME_ROLLOUT_ACTION) ? current(card) : undefined,
+    await until('the paused card', () => (cardText(card).includes(RESUME_ROLLOUT_ACTION) ? true : undefined));
+
+    // The requester's click asks for the promotion; it does not approve it.
+    expect(await press(card, PROMOTE_ROLLOUT_ACTION, 'U_ALICE')).toContain('Promote now needs approvals');
+    let run = await runOf(op);
+    expect(run.stepIndex).toBe(0);
+    expect(run.promotion).toMatchObject({ requestedBy: 'U_ALICE', approvals: [] });
+    await until('the card asking', () =>
+      cardText(card).includes('still needed: tech-lead (<!subteam^S_ONCALL>), pm (<@U_CAROL>)')
+        ? true
+        : undefined,
     );
-    await bot.slack.clickButton({ message: paused, actionId: PROMOTE_ROLLOUT_ACTION, userId: 'U_ALICE' });
+    const asked = await until('#deployments asked', async () =>
+      (await thread(op)).find((t) => t.includes('Promote now:*')),
+    );
+    expect(asked).toContain('<@U_CAROL>');
+    expect(await press(card, PROMOTE_ROLLOUT_ACTION, 'U_ALICE')).toContain('does not approve its promotion');
+    // Dan is in no approver group: refused, nothing changed.
+    expect(await press(card, PROMOTE_ROLLOUT_ACTION, 'U_DAN')).toContain('Only <@U_ALICE>, who asked for it');
+    expect((await runOf(op)).promotion?.approvals).toEqual([]);
+
+    // The tech lead approves: the card says who did and that a PM is still needed.
+    expect(await press(card, PROMOTE_ROLLOUT_ACTION, 'U_BOB')).toContain('still needed: pm (<@U_CAROL>)');
+    run = await runOf(op);
+    expect(run.stepIndex).toBe(0);
+    expect(run.promotion?.approvals.map((a) => [a.approver, a.groups])).toEqual([['U_BOB', ['tech-lead']]]);
+    await until('the card with one approval', () =>
+      cardText(card).includes('approved by <@U_BOB> (tech-lead) · still needed: pm (<@U_CAROL>)')
+        ? true
+        : undefined,
+    );
+    expect(await press(card, PROMOTE_ROLLOUT_ACTION, 'U_BOB')).toContain('already approved');
+    expect(await traffic('barq-promote')).toEqual({ [v1]: 90, [v2]: 10 });
+
+    // The PM's approval is the last one needed: straight to 100 %.
+    await press(card, PROMOTE_ROLLOUT_ACTION, 'U_CAROL');
     await until('promoted', async () => ((await opOf(op)).state === 'succeeded' ? true : undefined));
     expect(await traffic('barq-promote')).toEqual({ [v2]: 100 });
-    const audits = await stepAudits(op);
+    run = await runOf(op);
+    expect(run.reason).toBe('promoted by <@U_CAROL>, approved by <@U_BOB>, <@U_CAROL>');
+    const { rows } = await bot.runtime.services.db.query<{
+      outcome: string;
+      actor: string;
+      details: { promotion?: boolean };
+    }>('SELECT outcome, actor, details FROM audit_records WHERE operation_id = $1 ORDER BY id', [op.id]);
+    const promotion = rows.filter((r) => r.details.promotion === true).map((r) => [r.outcome, r.actor]);
+    expect(promotion).toEqual([
+      ['requested', 'U_ALICE'],
+      ['approved', 'U_BOB'],
+      ['approved', 'U_CAROL'],
+    ]);
+    const audits = rows.map((r) => r.outcome);
     expect(audits).toEqual(expect.arrayContaining(['paused', 'promoted', 'succeeded']));
     expect(audits.filter((o) => o === 'step')).toHaveLength(1);
+    expect(rows.find((r) => r.outcome === 'paused')?.actor).toBe('U_BOB');
+    const timeline = (await bot.runtime.services.repos.timeline.list(incident.number)).map((e) => e.text);
+    expect(timeline).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('Asked to promote the roll-out of barq-promote (production)'),
+        expect.stringContaining('Approved promoting the roll-out of barq-promote (production)'),
+        expect.stringContaining('Promoted the roll-out of barq-promote (production)'),
+      ]),
+    );
+  });
+
+  it('the tech lead and the PM approve Promote now at the same moment on two replicas: both count, it promotes once', async () => {
+    const replica = await startBot(bot);
+    extra.push(replica);
+    await replica.runtime.timers.stop();
+    const [, v2] = await stageOnCloudRun('barq-race');
+    const { card, op } = await rollOut('barq-race', v2);
+    await tickUntil('step 1', atStep(op, 0));
+    await until('the card with Promote', () =>
+      cardText(card).includes(PROMOTE_ROLLOUT_ACTION) ? true : undefined,
+    );
+    const patches = trafficPatches('barq-race');
+    const message = current(card);
+    await Promise.all([
+      bot.slack.clickButton({ message, actionId: PROMOTE_ROLLOUT_ACTION, userId: 'U_BOB' }),
+      replica.slack.clickButton({ message, actionId: PROMOTE_ROLLOUT_ACTION, userId: 'U_CAROL' }),
+    ]);
+    await until('promoted', async () => ((await opOf(op)).state === 'succeeded' ? true : undefined));
+    expect(await traffic('barq-race')).toEqual({ [v2]: 100 });
+    expect(trafficPatches('barq-race') - patches).toBe(1);
+    const run = await runOf(op);
+    expect(run.promotion?.approvals.map((a) => a.approver).sort()).toEqual(['U_BOB', 'U_CAROL']);
+    const audits = await stepAudits(op);
+    expect(audits.filter((o) => o === 'promoted')).toHaveLength(1);
+    expect(audits.filter((o) => o === 'approved')).toHaveLength(4); // two for the start, two for the promotion
+    await replica.stop();
+  });
+
+  it('in development (no approvals needed) one Promote click goes straight to 100 %', async () => {
+    const [, v2] = await stageOnCloudRun('barq-dev');
+    const { card, op } = await rollOut('barq-dev', `development ${v2}`, { approvals: false });
+    expect(op.environment).toBe('development');
+    await tickUntil('step 1', atStep(op, 0));
+    await until('the card with Promote', () =>
+      cardText(card).includes(PROMOTE_ROLLOUT_ACTION) ? true : undefined,
+    );
+    await press(card, PROMOTE_ROLLOUT_ACTION, 'U_ALICE');
+    await until('promoted', async () => ((await opOf(op)).state === 'succeeded' ? true : undefined));
+    expect(await traffic('barq-dev')).toEqual({ [v2]: 100 });
+    expect((await runOf(op)).promotion).toBeNull();
+    expect(await stepAudits(op)).toEqual(expect.arrayContaining(['promoted', 'succeeded']));
+  });
+
+  /** The first answer to `/deploy status <name>` (the platform's status, with the roll-out line). */
+  async function statusOf(name: string): Promise<string> {
+    const since = bot.sim.responses.length;
+    await bot.slack.slashCommand({
+      command: '/deploy',
+      text: `status ${name}`,
+      userId: 'U_ALICE',
+      channelId: 'C_GENERAL',
+    });
+    const reply = await bot.sim.waitForResponse({
+      since,
+      predicate: (r) => String((r.body as { text?: string }).text).includes('*Health:*'),
+    });
+    return String((reply.body as { text?: string }).text);
+  }
+
+  it('/deploy status shows a roll-out in progress: step, percent, state, the next step as a date token, its card', async () => {
+    const [v1, v2] = await stageOnCloudRun('barq-status');
+    expect(await statusOf('barq-status')).not.toContain('Roll-out in progress');
+    const { card, op } = await rollOut('barq-status', v2);
+    await tickUntil('step 1', atStep(op, 0));
+    const run = await runOf(op);
+    const seconds = Math.floor(run.nextStepAt!.getTime() / 1000);
+    const link = `<https://slack.com/archives/${card.channel}/p${card.ts.replace('.', '')}|the card>`;
+    let status = await statusOf('barq-status');
+    expect(status).toContain(
+      `*Roll-out in progress:* \`${v2}\` (from \`${v1}\`) · step 1 of 3, 10 % · :arrows_counterclockwise: rolling out · next step 50 % <!date^${seconds}^`,
+    );
+    expect(status).toContain(`asked by <@U_ALICE> · ${link}`);
+    expect(status).toContain(`${v1} 90%, ${v2} 10%`);
+
+    // Paused, with a promotion asked for: the state and who is still needed.
+    await until('the card with Pause', () =>
+      cardText(card).includes(PAUSE_ROLLOUT_ACTION) ? true : undefined,
+    );
+    await press(card, PAUSE_ROLLOUT_ACTION, 'U_ALICE');
+    await until('paused', async () => ((await runOf(op)).state === 'paused' ? true : undefined));
+    await press(card, PROMOTE_ROLLOUT_ACTION, 'U_ALICE');
+    status = await statusOf('barq-status');
+    expect(status).toContain('step 1 of 3, 10 % · :double_vertical_bar: paused · asked by <@U_ALICE>');
+    expect(status).not.toContain('next step');
+    expect(status).toContain('*Promote now:* asked by <@U_ALICE> · no approval yet · still needed:');
+
+    await press(card, ABORT_ROLLOUT_ACTION, 'U_ALICE');
+    await until('aborted', async () => ((await opOf(op)).state === 'failed' ? true : undefined));
+    expect(await statusOf('barq-status')).not.toContain('Roll-out in progress');
   });
 
   it('App Service: the staging slot takes 25 % through rampUpRules, then a swap at 100 %', async () => {

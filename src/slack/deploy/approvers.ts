@@ -3,7 +3,7 @@
  * read with usergroups.users.list and cached briefly). Also what a card shows besides its operation.
  */
 import type { WebClient } from '@slack/web-api';
-import type { ApproverDirectory } from '../../deploy/deploy-service.ts';
+import type { ApproverDirectory } from '../../deploy/approval-rules.ts';
 import type { Services } from '../../services.ts';
 import type { Operation } from '../../store/repositories/operations.ts';
 import type { CardContext } from './blocks/card.ts';

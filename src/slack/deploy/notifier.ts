@@ -12,17 +12,12 @@ import type { Operation } from '../../store/repositories/operations.ts';
 import { refreshIncidentInSlack } from '../incidents/incident-slack.ts';
 import { escapeMrkdwn } from '../kit/escape.ts';
 import { cardContext, SlackApproverDirectory } from './approvers.ts';
-import { cardMessage, changeLine, finalLine, groupWho } from './blocks/card.ts';
+import { cardLink, cardMessage, changeLine, finalLine, groupWho } from './blocks/card.ts';
 import { rolloutCardMessage } from './rollout-card.ts';
 
 const FINAL: readonly DeployEvent[] = ['succeeded', 'failed', 'interrupted'];
 /** Ends that are said in the #deployments thread when there is one (an approval request started it). */
 const ENDS_IN_THREAD: readonly DeployEvent[] = ['rejected', 'expired', 'cancelled'];
-
-function cardLink(op: Operation): string {
-  if (!op.cardChannelId || !op.cardTs) return 'the card';
-  return `<https://slack.com/archives/${op.cardChannelId}/p${op.cardTs.replace('.', '')}|the card>`;
-}
 
 export class SlackDeployNotifier implements DeployNotifier {
   readonly #client: WebClient;

@@ -10,10 +10,15 @@ import {
   PAUSE_ROLLOUT_ACTION,
   PROMOTE_ROLLOUT_ACTION,
   RESUME_ROLLOUT_ACTION,
+  stillNeededText,
 } from './rollout-card.ts';
 import { rolloutServiceFor } from './rollout-notifier.ts';
 
-function refusal(outcome: ControlOutcome, verb: string): string | undefined {
+function refusal(
+  outcome: ControlOutcome,
+  verb: string,
+  approvers: Services['config']['approvers'],
+): string | undefined {
   switch (outcome.kind) {
     case 'done':
       return undefined;
@@ -23,6 +28,21 @@ function refusal(outcome: ControlOutcome, verb: string): string | undefined {
       return `:no_entry: Only <@${outcome.operation.requestedBy}>, who asked for it, or an approver of ${outcome.operation.environment} can ${verb} this roll-out. Nothing was changed.`;
     case 'moved':
       return `This roll-out has moved on (${outcome.run?.state ?? outcome.operation.state}): nothing was changed.`;
+    case 'promotion_pending': {
+      const needed = stillNeededText(outcome.progress.missingGroups, outcome.progress.missing, approvers);
+      switch (outcome.why) {
+        case 'asked':
+          return `:raised_hand: Promote now needs approvals, as any change of ${outcome.operation.environment} does: still needed ${needed}. They were asked in the #deployments thread; the card shows who approved, and the last approval promotes. The roll-out goes on meanwhile.`;
+        case 'approved':
+          return `:white_check_mark: Your approval of Promote now is recorded; still needed: ${needed}. The last approval promotes.`;
+        case 'self':
+          return `:no_entry: You asked for this roll-out, so your click does not approve its promotion: still needed ${needed}. Nothing was changed.`;
+        case 'already':
+          return `You have already approved Promote now; still needed: ${needed}. Nothing was changed.`;
+        case 'not_needed':
+          return `:no_entry: Your approval of Promote now would not count: still needed ${needed}. Nothing was changed.`;
+      }
+    }
   }
 }
 
@@ -47,7 +67,11 @@ export function registerRolloutActions(
         const rollouts = rolloutServiceFor(services, client, env);
         const found = await rollouts.get(action.value ?? '');
         if (found) await assertMayOperate(services, client, body.user.id, found.operation.environment);
-        text = refusal(await run(rollouts, action.value ?? '', body.user.id), verb);
+        text = refusal(
+          await run(rollouts, action.value ?? '', body.user.id),
+          verb,
+          services.config.approvers,
+        );
       } catch (error) {
         services.logger.error({ err: error, action: actionId }, `could not ${verb} a roll-out`);
         text =

@@ -5,7 +5,7 @@
  */
 import type { KnownBlock } from '@slack/types';
 import { formatValue } from '../../deploy/analysis.ts';
-import { currentMeasurements, rolloutPlan } from '../../deploy/rollout.ts';
+import { currentMeasurements, promotionProgress, rolloutPlan } from '../../deploy/rollout.ts';
 import type { Operation } from '../../store/repositories/operations.ts';
 import type { RolloutRun } from '../../store/repositories/rollouts.ts';
 import { escapeMrkdwn, slackDate } from '../kit/escape.ts';
@@ -15,6 +15,7 @@ import {
   changeLine,
   DECLARE_FROM_DEPLOY_ACTION,
   declareValue,
+  groupWho,
 } from './blocks/card.ts';
 
 export const PAUSE_ROLLOUT_ACTION = 'deploy_rollout_pause';
@@ -22,7 +23,7 @@ export const RESUME_ROLLOUT_ACTION = 'deploy_rollout_resume';
 export const ABORT_ROLLOUT_ACTION = 'deploy_rollout_abort';
 export const PROMOTE_ROLLOUT_ACTION = 'deploy_rollout_promote';
 
-const RUN_LABEL: Record<RolloutRun['state'], string> = {
+export const RUN_LABEL: Record<RolloutRun['state'], string> = {
   running: ':arrows_counterclockwise: rolling out',
   paused: ':double_vertical_bar: paused',
   inconclusive: ':question: paused: the analysis could not decide, a human must',
@@ -39,6 +40,41 @@ function button(actionId: string, text: string, value: string, style?: 'primary'
     value,
     ...(style ? { style } : {}),
   };
+}
+
+/** Who is still needed for a promotion: "pm (<@U1>), 1 more approver". */
+export function stillNeededText(
+  missingGroups: readonly string[],
+  missing: number,
+  approvers: CardContext['approvers'],
+): string {
+  const needs = missingGroups.map((g) => groupWho(g, approvers));
+  const others = missing - missingGroups.length;
+  if (others > 0) needs.push(`${others} more approver${others === 1 ? '' : 's'}`);
+  return needs.join(', ');
+}
+
+/**
+ * "*Promote now:* asked by <@A> · approved by <@B> (tech-lead) · still needed: pm (<@C>)"; null
+ * while nobody asked to promote.
+ */
+export function promotionLine(run: RolloutRun, approvers: CardContext['approvers']): string | null {
+  const found = promotionProgress(run);
+  if (!found) return null;
+  const { promotion, progress } = found;
+  const parts = [`asked by <@${promotion.requestedBy}>`];
+  if (promotion.approvals.length > 0) {
+    parts.push(
+      `approved by ${promotion.approvals
+        .map((a) => `<@${a.approver}>${a.groups.length > 0 ? ` (${escapeMrkdwn(a.groups.join(', '))})` : ''}`)
+        .join(', ')}`,
+    );
+  } else {
+    parts.push('no approval yet');
+  }
+  if (!progress.satisfied)
+    parts.push(`still needed: ${stillNeededText(progress.missingGroups, progress.missing, approvers)}`);
+  return `*Promote now:* ${parts.join(' · ')}`;
 }
 
 /** "step 2 of 3, 50 %". */
@@ -81,6 +117,8 @@ export function rolloutCardMessage(
     lines.push(`*Next step:* ${next} % ${slackDate(run.nextStepAt, '{date_short_pretty} {time_secs}')}`);
   }
   if (run.reason) lines.push(`*Why:* ${escapeMrkdwn(run.reason)}`);
+  const promotion = promotionLine(run, context.approvers);
+  if (promotion) lines.push(promotion);
   lines.push(
     `*Asked by:* <@${op.requestedBy}>${op.confirmedBy ? ` · *Confirmed by:* <@${op.confirmedBy}>` : ''}${op.reason ? ` · *Reason:* ${escapeMrkdwn(op.reason)}` : ''}`,
   );

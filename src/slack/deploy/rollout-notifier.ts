@@ -11,13 +11,10 @@ import type { Services } from '../../services.ts';
 import type { Operation } from '../../store/repositories/operations.ts';
 import type { RolloutRun } from '../../store/repositories/rollouts.ts';
 import { escapeMrkdwn } from '../kit/escape.ts';
+import { SlackApproverDirectory } from './approvers.ts';
+import { cardLink } from './blocks/card.ts';
 import { SlackDeployNotifier } from './notifier.ts';
-import { progressText, rolloutCardMessage } from './rollout-card.ts';
-
-function cardLink(op: Operation): string {
-  if (!op.cardChannelId || !op.cardTs) return 'the card';
-  return `<https://slack.com/archives/${op.cardChannelId}/p${op.cardTs.replace('.', '')}|the card>`;
-}
+import { progressText, promotionLine, rolloutCardMessage } from './rollout-card.ts';
 
 /** Events said in the #deployments thread (the others only move the card). */
 const SAID: Partial<Record<RolloutEvent, string>> = {
@@ -26,6 +23,7 @@ const SAID: Partial<Record<RolloutEvent, string>> = {
   resumed: ':arrow_forward:',
   inconclusive: ':question:',
   promoted: ':fast_forward:',
+  promotion: ':raised_hand:',
 };
 
 export class SlackRolloutNotifier implements RolloutNotifier {
@@ -50,7 +48,11 @@ export class SlackRolloutNotifier implements RolloutNotifier {
         const repos = this.#services.repos;
         const current = (await repos.operations.get(op.id)) ?? op;
         const latest = (await repos.rollouts.get(op.id)) ?? run;
-        return { channel, ts, ...rolloutCardMessage(current, latest) };
+        return {
+          channel,
+          ts,
+          ...rolloutCardMessage(current, latest, { approvers: this.#services.config.approvers }),
+        };
       })
       .catch((error: unknown) =>
         logger.warn({ err: error, operation: op.id }, 'could not update the roll-out card'),
@@ -72,6 +74,16 @@ export class SlackRolloutNotifier implements RolloutNotifier {
       event === 'inconclusive' || (event === 'paused' && !run.reason?.startsWith('paused by'))
         ? ` · <@${op.requestedBy}>, a human must decide: Resume, Abort or Promote now on ${cardLink(current)}`
         : '';
+    if (event === 'promotion') {
+      // Who is still needed is mentioned (their user group, when that is how they are listed).
+      const line = promotionLine(run, this.#services.config.approvers) ?? '';
+      await this.#client.chat.postMessage({
+        channel: current.noticeChannelId ?? this.#services.config.channels.deployments,
+        ...(current.noticeTs ? { thread_ts: current.noticeTs } : {}),
+        text: `${icon} *${escapeMrkdwn(op.service)}* roll-out of \`${escapeMrkdwn(plan.toRevision)}\` (${progressText(op, run)}): ${line}; approve with "Promote now" on ${cardLink(current)}`,
+      });
+      return;
+    }
     const text = `${icon} *${escapeMrkdwn(op.service)}* roll-out of \`${escapeMrkdwn(plan.toRevision)}\`: ${event.replace('_', ' ')} · ${progressText(op, run)}${run.reason ? ` · ${escapeMrkdwn(run.reason)}` : ''}${measured}${ask}`;
     const channel = current.noticeChannelId ?? this.#services.config.channels.deployments;
     await this.#client.chat.postMessage({
@@ -101,5 +113,6 @@ export function rolloutServiceFor(
     env,
     platformFor: (service) => services.platforms.for(service),
     notifier: new SlackRolloutNotifier(client, services),
+    approvers: new SlackApproverDirectory(services, client),
   });
 }

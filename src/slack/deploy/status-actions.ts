@@ -4,7 +4,13 @@ import type { Services } from '../../services.ts';
 import { UserInputError } from '../kit/errors.ts';
 import { clickKey, DOUBLE_CLICK_MS, runOnce } from '../kit/once.ts';
 import { unavailableText } from '../kit/unavailable.ts';
-import { healthSummary, POST_DEPLOY_STATUS_ACTION, platformStatusText, statusReply } from './status-extra.ts';
+import {
+  healthSummary,
+  POST_DEPLOY_STATUS_ACTION,
+  platformStatusText,
+  rolloutInProgress,
+  statusReply,
+} from './status-extra.ts';
 
 export function registerDeployStatusActions(app: App, services: Services): void {
   app.action<BlockButtonAction>(POST_DEPLOY_STATUS_ACTION, async ({ ack, body, action, respond }) => {
@@ -14,10 +20,12 @@ export function registerDeployStatusActions(app: App, services: Services): void 
       const [name, environment] = (action.value ?? '').split('/');
       const service = services.config.services.find((s) => s.name === name && s.environment === environment);
       if (!service) throw new UserInputError(`${name ?? 'That service'} is no longer configured.`);
-      const [text, health] = await Promise.all([
+      const [status, rollout, health] = await Promise.all([
         platformStatusText(services, service),
+        rolloutInProgress(services, service),
         healthSummary(services, service),
       ]);
+      const text = rollout ? `${status}\n${rollout}` : status;
       await respond({
         response_type: 'in_channel',
         replace_original: false,

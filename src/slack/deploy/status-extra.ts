@@ -12,14 +12,17 @@ import {
   statusTimedOut,
 } from '../../../templates/deploy-status.ts';
 import type { ServiceConfig } from '../../config/schema.ts';
+import { rolloutPlan } from '../../deploy/rollout.ts';
 import { incidentId } from '../../incidents/incident.ts';
 import { PlatformError } from '../../platform/errors.ts';
 import type { PlatformStatus } from '../../platform/platform.ts';
 import type { Services } from '../../services.ts';
 import { statusEmoji } from '../health/blocks/report.ts';
 import type { Reply } from '../kit/command.ts';
-import { escapeMrkdwn } from '../kit/escape.ts';
+import { escapeMrkdwn, slackDate } from '../kit/escape.ts';
 import { unavailableText } from '../kit/unavailable.ts';
+import { cardLink } from './blocks/card.ts';
+import { progressText, promotionLine, RUN_LABEL } from './rollout-card.ts';
 
 /**
  * Longest wait for the platform's answer. Above the adapters' own deadline for getting credentials
@@ -74,6 +77,42 @@ export async function recentAndIncidents(
   } catch (error) {
     services.logger.warn({ err: error }, 'could not read the operations and incidents for /deploy status');
     return ['(the audit trail could not be read just now)'];
+  }
+}
+
+/**
+ * A roll-out in progress on the service, from Postgres: its revision, step n of m and percent, its
+ * state, when the next step is due, who is still needed for "Promote now", and a link to its card.
+ * Null when none runs.
+ */
+export async function rolloutInProgress(
+  services: Pick<Services, 'repos' | 'logger' | 'config'>,
+  service: ServiceConfig,
+): Promise<string | null> {
+  try {
+    const active = await services.repos.operations.listActive({
+      service: service.name,
+      environment: service.environment,
+    });
+    const op = active.find((o) => o.kind === 'rollout' && (o.state === 'running' || o.state === 'verifying'));
+    const run = op ? await services.repos.rollouts.get(op.id) : null;
+    if (!op || !run) return null;
+    const plan = rolloutPlan(op);
+    const parts = [
+      `\`${escapeMrkdwn(plan.toRevision)}\` (from \`${escapeMrkdwn(plan.fromRevision)}\`)`,
+      progressText(op, run),
+      RUN_LABEL[run.state],
+    ];
+    const next = plan.steps[run.stepIndex + 1];
+    if (run.state === 'running' && run.nextStepAt && next !== undefined) {
+      parts.push(`next step ${next} % ${slackDate(run.nextStepAt, '{date_short_pretty} {time_secs}')}`);
+    }
+    parts.push(`asked by <@${op.requestedBy}>`, cardLink(op));
+    const promotion = promotionLine(run, services.config.approvers);
+    return `*Roll-out in progress:* ${parts.join(' · ')}${promotion ? `\n${promotion}` : ''}`;
+  } catch (error) {
+    services.logger.warn({ err: error }, 'could not read the roll-out in progress for /deploy status');
+    return '*Roll-out in progress:* (could not be read just now)';
   }
 }
 

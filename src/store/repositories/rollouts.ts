@@ -45,9 +45,27 @@ export interface RolloutRun {
   measurements: Measurement[];
   reason: string | null;
   nextStepAt: Date | null;
+  /** "Promote now" asked for and its approvals (migration 016); null while nobody asked. */
+  promotion: Promotion | null;
   version: number;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** One approval of a promotion. */
+export interface PromotionApproval {
+  approver: string;
+  /** The rule's groups the approver counted through. */
+  groups: string[];
+  at: string;
+}
+
+/** "Promote now", asked for by `requestedBy`, judged by `rule` (an approval-rules rule, as JSON). */
+export interface Promotion {
+  rule: JsonObject;
+  requestedBy: string;
+  requestedAt: string;
+  approvals: PromotionApproval[];
 }
 
 export interface RolloutPatch {
@@ -60,6 +78,7 @@ export interface RolloutPatch {
   addMeasurement?: Measurement;
   reason?: string | null;
   nextStepAt?: Date | null;
+  promotion?: Promotion | null;
 }
 
 const measurementSchema = z.object({
@@ -71,6 +90,13 @@ const measurementSchema = z.object({
   value: z.union([z.number(), z.string(), z.null()]),
   phase: z.enum(['successful', 'failed', 'inconclusive']),
   detail: z.string(),
+});
+
+const promotionSchema = z.object({
+  rule: jsonObject,
+  requestedBy: z.string(),
+  requestedAt: z.string(),
+  approvals: z.array(z.object({ approver: z.string(), groups: z.array(z.string()), at: z.string() })),
 });
 
 const rolloutRow = z
@@ -85,6 +111,7 @@ const rolloutRow = z
     measurements: z.array(measurementSchema),
     reason: nullableText,
     next_step_at: nullableDate,
+    promotion: promotionSchema.nullable(),
     version: integer,
     created_at: date,
     updated_at: date,
@@ -101,6 +128,7 @@ const rolloutRow = z
       measurements: r.measurements,
       reason: r.reason,
       nextStepAt: r.next_step_at,
+      promotion: r.promotion,
       version: r.version,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
@@ -160,6 +188,10 @@ export class RolloutRepository {
       if (value === undefined) continue;
       params.push(value);
       sets.push(`${column} = $${params.length}`);
+    }
+    if (patch.promotion !== undefined) {
+      params.push(patch.promotion === null ? null : JSON.stringify(patch.promotion));
+      sets.push(`promotion = $${params.length}::jsonb`);
     }
     if (patch.addMeasurement) {
       params.push(JSON.stringify([patch.addMeasurement]));

@@ -24,6 +24,12 @@ export interface CardContext {
   approvers?: Record<string, readonly string[]>;
 }
 
+/** A link to the operation's card ("the card", plain when it was never posted). */
+export function cardLink(op: Pick<Operation, 'cardChannelId' | 'cardTs'>, label = 'the card'): string {
+  if (!op.cardChannelId || !op.cardTs) return label;
+  return `<https://slack.com/archives/${op.cardChannelId}/p${op.cardTs.replace('.', '')}|${label}>`;
+}
+
 export const mention = (id: string): string => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`);
 
 /** "tech-lead (<@U1>, <!subteam^S1>)": a group and who is in it. */
