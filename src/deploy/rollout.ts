@@ -466,6 +466,19 @@ export class RolloutService {
       return;
     }
     const now = this.#d.clock.now();
+    // Whatever the CAS below finds, the shift has landed: if the run moved meanwhile (aborted or
+    // rolled back while the platform was shifting), the shift must not stand.
+    const undoIfMoved = async (): Promise<void> => {
+      const after = await this.get(op.id);
+      if (after?.run && (after.run.state === 'aborted' || after.run.state === 'rolled_back')) {
+        const steps = await this.#platformSteps(service);
+        await steps.revert({ fromRevision: plan.fromRevision, toRevision: plan.toRevision });
+        this.#d.logger.warn(
+          { operation: op.id },
+          'a traffic shift landed after the roll-out ended: moved back',
+        );
+      }
+    };
     if (last) {
       const done = await this.#change(
         op,
@@ -474,7 +487,7 @@ export class RolloutService {
         { outcome: 'succeeded', actor: 'bot', details: { percent, platformAnswer: summary } },
         (timers) => this.#finishSafety(timers, op.id, k),
       );
-      if (!done) return;
+      if (!done) return undoIfMoved();
       await this.#tell(op, done, 'succeeded');
       await this.#finishSucceeded(op, plan, summary);
       return;
@@ -497,6 +510,7 @@ export class RolloutService {
       },
     );
     if (applied) await this.#tell(op, applied, 'step');
+    else await undoIfMoved();
   }
 
   async #scheduleAnalysis(
@@ -908,13 +922,14 @@ export class RolloutService {
       ],
       async (timers) => {
         await timers.cancelSubject(rolloutSubject(op.id));
-        // Should this replica stop before the shift, the step timer applies it.
+        // The shift to 100 % is the step timer's, due now: only the replica holding its lease calls
+        // the platform (a shift here too would race it, and an App Service swap twice swaps back).
         await timers.schedule({
           id: stepTimerId(op.id),
           kind: ROLLOUT_STEP_TIMER,
           subject: rolloutSubject(op.id),
           payload: { operation: op.id, step: last },
-          dueAt: addMilliseconds(this.#d.clock.now(), FINISH_SAFETY_MS),
+          dueAt: this.#d.clock.now(),
         });
       },
       timeline ?? {
@@ -925,7 +940,6 @@ export class RolloutService {
     );
     if (!promoted) return 'conflict';
     await this.#tell(op, promoted, 'promoted');
-    await this.#apply(op, promoted, service, plan);
     const after = await this.get(op.id);
     return { kind: 'done', operation: after?.operation ?? op, run: after?.run ?? promoted };
   }

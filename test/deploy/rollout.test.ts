@@ -585,7 +585,11 @@ describe('/deploy rollout, in virtual time', () => {
 
     // The PM's approval is the last one needed: straight to 100 %.
     await press(card, PROMOTE_ROLLOUT_ACTION, 'U_CAROL');
-    await until('promoted', async () => ((await opOf(op)).state === 'succeeded' ? true : undefined));
+    // The shift to 100 % is the step timer's, due at once.
+    await until('promoted', async () => {
+      await bot.runtime.timers.poll();
+      return (await opOf(op)).state === 'succeeded' ? true : undefined;
+    });
     expect(await traffic('barq-promote')).toEqual({ [v2]: 100 });
     run = await runOf(op);
     expect(run.reason).toBe('promoted by <@U_CAROL>, approved by <@U_BOB>, <@U_CAROL>');
@@ -630,7 +634,11 @@ describe('/deploy rollout, in virtual time', () => {
       bot.slack.clickButton({ message, actionId: PROMOTE_ROLLOUT_ACTION, userId: 'U_BOB' }),
       replica.slack.clickButton({ message, actionId: PROMOTE_ROLLOUT_ACTION, userId: 'U_CAROL' }),
     ]);
-    await until('promoted', async () => ((await opOf(op)).state === 'succeeded' ? true : undefined));
+    // The shift to 100 % is the step timer's, due at once.
+    await until('promoted', async () => {
+      await bot.runtime.timers.poll();
+      return (await opOf(op)).state === 'succeeded' ? true : undefined;
+    });
     expect(await traffic('barq-race')).toEqual({ [v2]: 100 });
     expect(trafficPatches('barq-race') - patches).toBe(1);
     const run = await runOf(op);
@@ -650,7 +658,11 @@ describe('/deploy rollout, in virtual time', () => {
       cardText(card).includes(PROMOTE_ROLLOUT_ACTION) ? true : undefined,
     );
     await press(card, PROMOTE_ROLLOUT_ACTION, 'U_ALICE');
-    await until('promoted', async () => ((await opOf(op)).state === 'succeeded' ? true : undefined));
+    // The shift to 100 % is the step timer's, due at once.
+    await until('promoted', async () => {
+      await bot.runtime.timers.poll();
+      return (await opOf(op)).state === 'succeeded' ? true : undefined;
+    });
     expect(await traffic('barq-dev')).toEqual({ [v2]: 100 });
     expect((await runOf(op)).promotion).toBeNull();
     expect(await stepAudits(op)).toEqual(expect.arrayContaining(['promoted', 'succeeded']));
