@@ -800,10 +800,10 @@ export class RolloutService {
       return { kind: 'not_allowed', operation: op };
     if (!run || op.state !== 'running' || FINAL_RUN.includes(run.state))
       return { kind: 'moved', operation: op, run };
-    const { service, plan } = this.#stepsOf(op);
+    const { plan } = this.#stepsOf(op);
     // At the last step (or on its way there) already: nothing left to promote.
     if (run.stepIndex >= plan.steps.length - 1) return { kind: 'moved', operation: op, run };
-    if (!approval) return this.#promoteNow(op, run, user, service, plan, [], undefined);
+    if (!approval) return this.#promoteNow(op, run, user, plan, [], undefined);
 
     const now = this.#d.clock.now().toISOString();
     const asked: Promotion = run.promotion ?? {
@@ -872,7 +872,7 @@ export class RolloutService {
     };
     const note = `${after.approvers.length} of ${total}${groups.length > 0 ? `, as ${groups.join(' and ')}` : ''}`;
     if (after.satisfied) {
-      return this.#promoteNow(op, run, user, service, plan, [approvalAudit], approved, {
+      return this.#promoteNow(op, run, user, plan, [approvalAudit], approved, {
         event: 'promoted',
         actor: user,
         text: `Promoted ${what} to 100 % now, approved by ${after.approvers.map((a) => `<@${a}>`).join(', ')} (${note})`,
@@ -888,12 +888,11 @@ export class RolloutService {
     return pending('approved', moved);
   }
 
-  /** To the last step at once: the run moves (compare-and-set), then the platform shifts. */
+  /** To the last step at once: the run moves (compare-and-set); the step timer, due now, shifts. */
   async #promoteNow(
     op: Operation,
     run: RolloutRun,
     user: string,
-    service: ServiceConfig,
     plan: RolloutPlan,
     audits: AuditRow[],
     promotion: Promotion | undefined,
