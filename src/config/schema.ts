@@ -604,6 +604,22 @@ export const configSchema = configObject.superRefine((config, ctx) => {
         message: `no severity ${key} (the severities are ${names.join(', ')})`,
       });
   }
+  // Severity lists given in config (their default, P0 and P1, is left alone for other ladders).
+  const lists: [string[], (string | number)[]][] = [
+    [config.deploy.incidentExemption, ['deploy', 'incidentExemption']],
+    [config.stats.downtimeSeverities, ['stats', 'downtimeSeverities']],
+  ];
+  for (const [list, path] of lists) {
+    if (list.length === 2 && list[0] === 'P0' && list[1] === 'P1') continue;
+    for (const [i, name] of list.entries()) {
+      if (!names.includes(name))
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, i],
+          message: `no severity ${name} (the severities are ${names.join(', ')})`,
+        });
+    }
+  }
 });
 
 export type RunbookConfig = z.output<typeof configSchema>;

@@ -6,7 +6,11 @@ import type { WebClient } from '@slack/web-api';
 import type { ApproverDirectory } from '../../deploy/approval-rules.ts';
 import type { Services } from '../../services.ts';
 import type { Operation } from '../../store/repositories/operations.ts';
+import { UserInputError } from '../kit/errors.ts';
 import type { CardContext } from './blocks/card.ts';
+
+/** How long reading a user group's members may take. */
+const USERGROUP_DEADLINE_MS = 2_000;
 
 /** How long a user group's members are trusted. */
 export const USERGROUP_CACHE_MS = 30_000;
@@ -21,7 +25,24 @@ async function usergroupMembers(services: Services, client: WebClient, group: st
   }
   const cached = byGroup.get(group);
   if (cached && cached.until > Date.now()) return cached.users;
-  const answer = await client.usergroups.users.list({ usergroup: group });
+  // A deadline: a click must be answered within Slack's 3 s, with what is unavailable.
+  let timer: NodeJS.Timeout | undefined;
+  const answer = await Promise.race([
+    client.usergroups.users.list({ usergroup: group }),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new UserInputError(
+              `Slack did not say in time who is in the user group ${group} (an approver group); nothing was changed.`,
+              'Try again in a minute.',
+            ),
+          ),
+        USERGROUP_DEADLINE_MS,
+      );
+      timer.unref();
+    }),
+  ]).finally(() => clearTimeout(timer));
   const users = new Set(answer.users ?? []);
   byGroup.set(group, { users, until: Date.now() + USERGROUP_CACHE_MS });
   return users;
