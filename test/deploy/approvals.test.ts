@@ -9,6 +9,7 @@ import {
   REJECT_DEPLOY_ACTION,
 } from '../../src/slack/deploy/blocks/card.ts';
 import { startTestBot, type TestBot } from '../helpers/bot.ts';
+import { until } from '../helpers/until.ts';
 import { type KubeSetup, patchCount, startKubeSetup } from './helpers.ts';
 
 /**
@@ -47,15 +48,6 @@ describe('approvals, deploy windows, freezes and the emergency path', () => {
     await kube?.close();
   });
 
-  async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 15_000) {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
   const current = (m: SimMessage) => bot.sim.messagesIn(m.channel).find((x) => x.ts === m.ts) ?? m;
   const body = (m: SimMessage) => JSON.stringify(current(m).blocks ?? []);
   const cardWith = (m: SimMessage, text: string) =>

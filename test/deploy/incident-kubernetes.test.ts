@@ -11,6 +11,7 @@ import {
   ROLLBACK_TO_ACTION,
 } from '../../src/slack/deploy/blocks/card.ts';
 import { startTestBot, type TestBot } from '../helpers/bot.ts';
+import { until } from '../helpers/until.ts';
 import { type KubeSetup, NO_APPROVALS_YAML, startKubeSetup } from './helpers.ts';
 
 /**
@@ -52,19 +53,6 @@ describe('/deploy operations for an incident, end to end', () => {
     await new Promise((resolve) => health?.close(resolve));
   });
 
-  async function until<T>(
-    what: string,
-    probe: () => T | undefined | Promise<T | undefined>,
-    timeoutMs = 15_000,
-  ): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
   async function command(command: string, text: string, channelId: string): Promise<string> {
     const since = bot.sim.responses.length;
     const res = await bot.slack.slashCommand({ command, text, userId: 'U_ALICE', channelId });

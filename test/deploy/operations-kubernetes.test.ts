@@ -6,6 +6,7 @@ import {
   ROLLBACK_TO_ACTION,
 } from '../../src/slack/deploy/blocks/card.ts';
 import { startTestBot, type TestBot } from '../helpers/bot.ts';
+import { until } from '../helpers/until.ts';
 import { type KubeSetup, startKubeSetup } from './helpers.ts';
 
 /** restart, scale, maintenance, traffic, history and status on the Kubernetes fake, through Slack. */
@@ -24,15 +25,6 @@ describe('/deploy operations on Kubernetes, end to end', () => {
     await kube?.close();
   });
 
-  async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
   async function answer(text: string, userId = 'U_ALICE'): Promise<string> {
     const since = bot.sim.responses.length;
     const res = await bot.slack.slashCommand({ command: '/deploy', text, userId, channelId: 'C_GENERAL' });

@@ -9,20 +9,11 @@ import { startTestBot, type TestBot } from '../helpers/bot.ts';
 import { TEST_REDIS_URL } from '../helpers/services.ts';
 import { spawnBotProcess } from '../helpers/spawn-bot.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
+import { until } from '../helpers/until.ts';
 import { type KubeSetup, patchCount, startKubeSetup } from './helpers.ts';
 
 /** A clock `ms` ahead of the wall clock: a replica that starts once a crashed runner's lease ran out. */
 const ahead = (ms: number): Clock => ({ now: () => new Date(Date.now() + ms) });
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * /deploy rollback on the Kubernetes fake when things go wrong around it: the bot killed while it

@@ -11,6 +11,7 @@ import { type CloudRunFake, startCloudRunFake } from '../../src/local/platforms/
 import type { SimMessage } from '../../src/local/slack/workspace.ts';
 import { CONFIRM_DEPLOY_ACTION, ROLLBACK_FURTHER_ACTION } from '../../src/slack/deploy/blocks/card.ts';
 import { startTestBot, type TestBot } from '../helpers/bot.ts';
+import { until } from '../helpers/until.ts';
 
 const V1 = 'registry.example.com/app:v1';
 const V2 = 'registry.example.com/app:v2';
@@ -113,16 +114,6 @@ describe('/deploy rollback on Cloud Run and App Service, end to end', () => {
     await new Promise((r) => health?.close(r));
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
-
-  async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 
   const current = (m: SimMessage) => bot.sim.messagesIn(m.channel).find((x) => x.ts === m.ts) ?? m;
   const ephemeral = async (since: number) => {

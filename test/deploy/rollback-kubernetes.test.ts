@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimMessage } from '../../src/local/slack/workspace.ts';
 import { CANCEL_DEPLOY_ACTION, CONFIRM_DEPLOY_ACTION } from '../../src/slack/deploy/blocks/card.ts';
 import { startTestBot, type TestBot } from '../helpers/bot.ts';
+import { until } from '../helpers/until.ts';
 import { type KubeSetup, patchCount, startKubeSetup } from './helpers.ts';
 
 /** `/deploy rollback` end to end: the real bot (two replicas), the Slack simulator, the Kubernetes fake. */
@@ -23,16 +24,6 @@ describe('/deploy rollback on Kubernetes, end to end', () => {
     await bot?.stop();
     await kube?.close();
   });
-
-  async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 
   const cardIn = (channel: string, since: number): SimMessage | undefined =>
     bot.sim

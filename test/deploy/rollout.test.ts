@@ -28,6 +28,7 @@ import {
 import type { Operation } from '../../src/store/repositories/operations.ts';
 import type { RolloutRun } from '../../src/store/repositories/rollouts.ts';
 import { startTestBot, type TestBot } from '../helpers/bot.ts';
+import { until } from '../helpers/until.ts';
 import { type PrometheusFake, startPrometheusFake } from './prometheus-fake.ts';
 
 const V1 = 'registry.example.com/app:v1';
@@ -145,16 +146,6 @@ describe('/deploy rollout, in virtual time', () => {
     await prometheus?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
-
-  async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 15_000) {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 30));
-    }
-  }
 
   const service = (name: string) => {
     const found = bot.runtime.services.config.services.find((s) => s.name === name);

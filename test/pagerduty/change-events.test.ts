@@ -7,6 +7,7 @@ import type { SimMessage } from '../../src/local/slack/workspace.ts';
 import { CONFIRM_DEPLOY_ACTION } from '../../src/slack/deploy/blocks/card.ts';
 import { type KubeSetup, startKubeSetup } from '../deploy/helpers.ts';
 import { startTestBot, type TestBot } from '../helpers/bot.ts';
+import { until } from '../helpers/until.ts';
 import { type PagerDutyFake, startPagerDutyFake } from './fake.ts';
 
 const CHANGE_KEY = 'CHANGEKEY0123456789ABCDEFGHIJKLM';
@@ -32,20 +33,6 @@ describe('PagerDuty Change Events of /deploy operations', () => {
     await kube?.close();
     await fake?.close();
   });
-
-  async function until<T>(
-    what: string,
-    probe: () => T | undefined | Promise<T | undefined>,
-    timeoutMs = 20_000,
-  ): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 
   async function confirmed(text: string): Promise<SimMessage> {
     const since = bot.sim.messagesIn('C_GENERAL').length;
