@@ -327,14 +327,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // Then the timer handlers in flight (watch rounds, …) finish; no more are claimed here.
     // Bounded: a handler stuck on a rate limit must not eat the requests' drain; what it did not
     // finish stays leased and runs again elsewhere (or here after the restart) once the lease is over.
-    cleanup.unshift(() =>
-      Promise.race([
-        timerLoop.stop(),
-        delay(TIMER_STOP_MS, undefined, { ref: false }).then(() =>
-          logger.warn('timer handlers still running at shutdown: left to their leases'),
-        ),
-      ]),
-    );
+    cleanup.unshift(async () => {
+      const stoppedInTime = await Promise.race([
+        timerLoop.stop().then(() => true),
+        delay(TIMER_STOP_MS, false, { ref: false }),
+      ]);
+      if (!stoppedInTime) logger.warn('timer handlers still running at shutdown: left to their leases');
+    });
     // No new watch starts here; running ones go on (another replica, or this one after a restart).
     cleanup.unshift(async () => services.healthWatches.close());
     const url = `http://127.0.0.1:${port}`;
