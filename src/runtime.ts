@@ -10,6 +10,7 @@ import { openCoordination } from './coordination/open.ts';
 import { startAuditRetention } from './deploy/audit-retention.ts';
 import { startDeployMonitor } from './deploy/monitor.ts';
 import { ROLLOUT_TIMERS } from './deploy/rollout.ts';
+import { DEPLOY_TIMERS } from './deploy/start-timer.ts';
 import { type Env, isLocalMode, parseEnv } from './env.ts';
 import { Flows } from './flows/recorded-flow.ts';
 import { HealthService } from './health/service.ts';
@@ -290,6 +291,10 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
           watches: services.healthWatches,
           notifier: new SlackWatchNotifier(services, bot.app.client),
           logger,
+        }),
+        ...bindTimerHandlers(DEPLOY_TIMERS, {
+          deploy: () => deployServiceFor(services, bot.app.client),
+          logger: logger.child({ component: 'deploy' }),
         }),
         ...bindTimerHandlers(ROLLOUT_TIMERS, {
           rollouts: () => rolloutServiceFor(services, bot.app.client, options.env ?? process.env),

@@ -47,6 +47,12 @@ import { beginRollout } from './rollout.ts';
 import { recordTransition } from './transition-record.ts';
 import { windowState } from './windows.ts';
 
+/** The durable start of an approved operation, should the replica of its last approval die first. */
+export const DEPLOY_START_TIMER = 'deploy.start';
+export const startTimerId = (operationId: string): string => `deploy-start:${operationId}`;
+/** The timer is due this long after the approval: by then the approving replica has started it. */
+const START_SAFETY_MS = 30_000;
+
 /** How long a run's claim holds without renewal; a crashed runner's operation is resumed after it. */
 export const DEPLOY_LEASE_MS = 30_000;
 const RENEW_EVERY_MS = 10_000;
@@ -472,6 +478,21 @@ export class DeployService {
   }
 
   /**
+   * The `deploy.start` timer of a fully approved operation: starts it if it is still approved and may
+   * start now (the replica of the last approval died before starting it). A closed window or a freeze:
+   * it waits on its card for Start, as any approval landing outside the window.
+   */
+  async startIfApproved(id: string, actor: string): Promise<Operation | null> {
+    const op = await this.get(id);
+    if (op?.state !== 'approved') return null;
+    const gate = await this.#gate(op);
+    if (gate.open !== true) return null;
+    const outcome = await this.#start(op, actor, gate);
+    if (outcome.kind !== 'done') return null;
+    return outcome.run ? await outcome.run : outcome.operation;
+  }
+
+  /**
    * An approval: not the requester (unless the rule allows), someone in a group still needed. The
    * last one moves it to approved and starts it, when the window is open and nothing frozen.
    */
@@ -508,6 +529,17 @@ export class DeployService {
         ? await repos.operations.transition(op.id, ['awaiting_approval'], 'approved')
         : locked;
       if (!moved) return null;
+      // Approved: it starts right after this commit (below); should this replica die first, the
+      // durable `deploy.start` timer starts it (when it still may), on whichever replica claims it.
+      if (now.satisfied) {
+        await repos.timers.schedule({
+          id: startTimerId(op.id),
+          kind: DEPLOY_START_TIMER,
+          subject: `operation:${op.id}`,
+          payload: { operation: op.id, approvedBy: user },
+          dueAt: addMilliseconds(this.#o.clock.now(), START_SAFETY_MS),
+        });
+      }
       const count = `${now.approvers.length} of ${Math.max(rule.required, rule.fromGroups.length)}`;
       await this.#record(
         repos,

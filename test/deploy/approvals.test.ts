@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
+import { DEPLOY_START_TIMER, startTimerId } from '../../src/deploy/deploy-service.ts';
 import type { SimMessage } from '../../src/local/slack/workspace.ts';
 import {
   APPROVE_DEPLOY_ACTION,
@@ -345,5 +346,42 @@ describe('approvals, deploy windows, freezes and the emergency path', () => {
     expect(texts).toContain('awaiting approval');
     expect(texts).toContain('Approved the restart');
     await command('unfreeze production');
+  });
+
+  it('approved, but the replica that approved it died before starting it: its deploy.start timer starts it, once', async () => {
+    clock.set('2026-01-15T08:00:00Z'); // Thursday 11:00 in Riyadh: inside the window
+    const card = await request();
+    await click(card, CONFIRM_DEPLOY_ACTION, 'U_ALICE');
+    await cardWith(card, 'Approvals:* 0 of 2');
+    const opId = String(
+      (JSON.parse(JSON.stringify(current(card).blocks)) as { elements?: { value?: string }[] }[])
+        .flatMap((b) => b.elements ?? [])
+        .find((e) => e.value)?.value,
+    );
+    // What the last approval's transaction writes, without the start that follows it (the replica died).
+    const repos = bot.runtime.services.repos;
+    const before = patchCount(kube.fake);
+    expect(await repos.operations.transition(opId, ['awaiting_approval'], 'approved')).not.toBeNull();
+    await repos.timers.schedule({
+      id: startTimerId(opId),
+      kind: DEPLOY_START_TIMER,
+      subject: `operation:${opId}`,
+      payload: { operation: opId, approvedBy: 'U_BOB' },
+      dueAt: new Date(clock.now().getTime() + 30_000),
+    });
+    await bot.runtime.timers.poll();
+    expect((await repos.operations.get(opId))?.state).toBe('approved');
+    clock.advance(30_000);
+    await Promise.all([bot.runtime.timers.poll(), replica.runtime.timers.poll()]);
+    const done = await until(
+      'the operation to finish',
+      async () => {
+        const op = await repos.operations.get(opId);
+        return op && ['succeeded', 'failed'].includes(op.state) ? op : undefined;
+      },
+      25_000,
+    );
+    expect(done.state).toBe('succeeded');
+    expect(patchCount(kube.fake) - before).toBe(1);
   });
 });
