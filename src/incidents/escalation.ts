@@ -113,6 +113,26 @@ export function triggerPage(
           affectedServices: incident.affectedServices,
         },
       },
+      // Where responders follow it: the incident channel (or the #incidents thread of a lightweight one).
+      ...(incident.channelId
+        ? {
+            links: [
+              {
+                href: `https://slack.com/archives/${incident.channelId}`,
+                text: `${incidentId(incident.number)} channel`,
+              },
+            ],
+          }
+        : incident.announcement
+          ? {
+              links: [
+                {
+                  href: `https://slack.com/archives/${incident.announcement.channelId}/p${incident.announcement.ts.replace('.', '')}`,
+                  text: `${incidentId(incident.number)} thread`,
+                },
+              ],
+            }
+          : {}),
     },
   };
 }

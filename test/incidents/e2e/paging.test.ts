@@ -84,6 +84,9 @@ escalation:
       payload: { source: 'acme-runbook', severity: 'critical' },
     });
     expect(JSON.stringify(trigger?.body?.payload)).toContain('Checkout is down');
+    expect(trigger?.body?.links).toEqual([
+      { href: `https://slack.com/archives/${incident.channelId}`, text: `INC-${incident.number} channel` },
+    ]);
     // Polling again (a retry, another replica) sends nothing more.
     await settle();
     expect(alertsFor(dedupKey)).toHaveLength(1);
