@@ -1,13 +1,13 @@
 /** The buttons of a deploy operation's card: Confirm, Cancel, Roll back further. */
 import type { App, BlockButtonAction, RespondFn } from '@slack/bolt';
 import { z } from 'zod';
-import type { DecisionOutcome } from '../../deploy/deploy-service.ts';
+import type { DecisionOutcome, DeployService } from '../../deploy/deploy-service.ts';
 import type { Services } from '../../services.ts';
 import { buildDeclareModal } from '../incidents/blocks/declare-modal.ts';
 import { assertDeclareAllowed } from '../incidents/command-helpers.ts';
+import { answering } from '../kit/answering.ts';
 import { outOfDate, UserInputError } from '../kit/errors.ts';
 import { escapeMrkdwn } from '../kit/escape.ts';
-import { unavailableText } from '../kit/unavailable.ts';
 import {
   APPROVE_DEPLOY_ACTION,
   CANCEL_DEPLOY_ACTION,
@@ -59,66 +59,66 @@ function refusal(outcome: DecisionOutcome, verb: string): string | undefined {
   }
 }
 
-async function answer(
+/** A deploy button's work, answered privately (kit/answering.ts); a failure changed nothing. */
+const answer = (
   services: Services,
   respond: RespondFn,
   what: string,
   work: () => Promise<string | undefined>,
-) {
-  let text: string | undefined;
-  try {
-    text = await work();
-  } catch (error) {
-    if (error instanceof UserInputError)
-      text = `:warning: ${error.message}${error.hint ? `\n${error.hint}` : ''}`;
-    else {
-      services.logger.error({ err: error }, `${what} failed`);
-      text =
-        unavailableText(error) ??
-        `:x: Something went wrong (${what}). It has been logged; nothing was changed.`;
-    }
-  }
-  if (text) {
-    await respond({ response_type: 'ephemeral', replace_original: false, text }).catch((error: unknown) =>
-      services.logger.warn({ err: error }, 'could not answer a deploy button'),
-    );
-  }
+): Promise<void> => answering(services.logger, respond, what, work, '; nothing was changed.');
+
+/**
+ * Confirm, Cancel, Approve: whoever may operate in the environment, then the one decision; a run it
+ * starts is kept in flight (stopping waits for it).
+ */
+function registerDecision(
+  app: App,
+  services: Services,
+  actionId: string,
+  verb: string,
+  what: string,
+  decide: (deploy: DeployService, id: string, user: string) => Promise<DecisionOutcome>,
+): void {
+  app.action<BlockButtonAction>(actionId, async ({ ack, body, action, respond, client }) => {
+    await ack();
+    await answer(services, respond, what, async () => {
+      const deploy = deployServiceFor(services, client);
+      const id = action.value ?? '';
+      const op = await deploy.get(id);
+      if (op) await assertMayOperate(services, client, body.user.id, op.environment);
+      const outcome = await decide(deploy, id, body.user.id);
+      if (outcome.kind === 'done' && outcome.run)
+        void services.inFlight.track('deploy operation', outcome.run);
+      return refusal(outcome, verb);
+    });
+  });
 }
 
 export function registerDeployActions(app: App, services: Services): void {
-  app.action<BlockButtonAction>(CONFIRM_DEPLOY_ACTION, async ({ ack, body, action, respond, client }) => {
-    await ack();
-    await answer(services, respond, 'confirming a deploy operation', async () => {
-      const deploy = deployServiceFor(services, client);
-      const op = await deploy.get(action.value ?? '');
-      if (op) await assertMayOperate(services, client, body.user.id, op.environment);
-      const outcome = await deploy.confirm(action.value ?? '', body.user.id);
-      if (outcome.kind === 'done' && outcome.run)
-        void services.inFlight.track('deploy operation', outcome.run);
-      return refusal(outcome, 'confirm');
-    });
-  });
-  app.action<BlockButtonAction>(CANCEL_DEPLOY_ACTION, async ({ ack, body, action, respond, client }) => {
-    await ack();
-    await answer(services, respond, 'cancelling a deploy operation', async () => {
-      const deploy = deployServiceFor(services, client);
-      const op = await deploy.get(action.value ?? '');
-      if (op) await assertMayOperate(services, client, body.user.id, op.environment);
-      return refusal(await deploy.cancel(action.value ?? '', body.user.id), 'cancel');
-    });
-  });
-  app.action<BlockButtonAction>(APPROVE_DEPLOY_ACTION, async ({ ack, body, action, respond, client }) => {
-    await ack();
-    await answer(services, respond, 'approving a deploy operation', async () => {
-      const deploy = deployServiceFor(services, client);
-      const op = await deploy.get(action.value ?? '');
-      if (op) await assertMayOperate(services, client, body.user.id, op.environment);
-      const outcome = await deploy.approve(action.value ?? '', body.user.id);
-      if (outcome.kind === 'done' && outcome.run)
-        void services.inFlight.track('deploy operation', outcome.run);
-      return refusal(outcome, 'approve');
-    });
-  });
+  registerDecision(
+    app,
+    services,
+    CONFIRM_DEPLOY_ACTION,
+    'confirm',
+    'confirming a deploy operation',
+    (d, id, u) => d.confirm(id, u),
+  );
+  registerDecision(
+    app,
+    services,
+    CANCEL_DEPLOY_ACTION,
+    'cancel',
+    'cancelling a deploy operation',
+    (d, id, u) => d.cancel(id, u),
+  );
+  registerDecision(
+    app,
+    services,
+    APPROVE_DEPLOY_ACTION,
+    'approve',
+    'approving a deploy operation',
+    (d, id, u) => d.approve(id, u),
+  );
   /** Reject: the reason modal, opened at once when the user may decide (an outsider is refused first). */
   app.action<BlockButtonAction>(REJECT_DEPLOY_ACTION, async ({ ack, body, action, respond, client }) => {
     await ack();

@@ -2,8 +2,7 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import type { ControlOutcome, RolloutService } from '../../deploy/rollout.ts';
 import type { Services } from '../../services.ts';
-import { UserInputError } from '../kit/errors.ts';
-import { unavailableText } from '../kit/unavailable.ts';
+import { answering } from '../kit/answering.ts';
 import { assertMayOperate } from './permissions.ts';
 import {
   ABORT_ROLLOUT_ACTION,
@@ -62,29 +61,22 @@ export function registerRolloutActions(
   for (const [actionId, verb, run] of BUTTONS) {
     app.action<BlockButtonAction>(actionId, async ({ ack, body, action, respond, client }) => {
       await ack();
-      let text: string | undefined;
-      try {
-        const rollouts = rolloutServiceFor(services, client, env);
-        const found = await rollouts.get(action.value ?? '');
-        if (found) await assertMayOperate(services, client, body.user.id, found.operation.environment);
-        text = refusal(
-          await run(rollouts, action.value ?? '', body.user.id),
-          verb,
-          services.config.approvers,
-        );
-      } catch (error) {
-        services.logger.error({ err: error, action: actionId }, `could not ${verb} a roll-out`);
-        text =
-          unavailableText(error) ??
-          (error instanceof UserInputError
-            ? `:warning: ${error.message}${error.hint ? `\n${error.hint}` : ''}`
-            : `:x: Something went wrong (${verb} a roll-out). It has been logged.`);
-      }
-      if (text) {
-        await respond({ response_type: 'ephemeral', replace_original: false, text }).catch((error: unknown) =>
-          services.logger.warn({ err: error }, 'could not answer a roll-out button'),
-        );
-      }
+      await answering(
+        services.logger,
+        respond,
+        `${verb} a roll-out`,
+        async () => {
+          const rollouts = rolloutServiceFor(services, client, env);
+          const found = await rollouts.get(action.value ?? '');
+          if (found) await assertMayOperate(services, client, body.user.id, found.operation.environment);
+          return refusal(
+            await run(rollouts, action.value ?? '', body.user.id),
+            verb,
+            services.config.approvers,
+          );
+        },
+        '.',
+      );
     });
   }
 }
