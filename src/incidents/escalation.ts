@@ -22,6 +22,7 @@ import {
   type TimerHandler,
   type TimerRecords,
 } from '../timers/timers.ts';
+import { slackArchiveLink } from '../util/slack-links.ts';
 import { type Incident, incidentId } from './incident.ts';
 import { type LadderLevel, longestLadder } from './ladder.ts';
 import type { IncidentNotifier } from './ports.ts';
@@ -118,7 +119,7 @@ export function triggerPage(
         ? {
             links: [
               {
-                href: `https://slack.com/archives/${incident.channelId}`,
+                href: slackArchiveLink(incident.channelId),
                 text: `${incidentId(incident.number)} channel`,
               },
             ],
@@ -127,7 +128,7 @@ export function triggerPage(
           ? {
               links: [
                 {
-                  href: `https://slack.com/archives/${incident.announcement.channelId}/p${incident.announcement.ts.replace('.', '')}`,
+                  href: slackArchiveLink(incident.announcement.channelId, incident.announcement.ts),
                   text: `${incidentId(incident.number)} thread`,
                 },
               ],

@@ -5,17 +5,13 @@
  */
 import type { PagerDutyConfig } from '../config/schema.ts';
 import type { Operation } from '../store/repositories/operations.ts';
+import { slackArchiveLink } from '../util/slack-links.ts';
 import type { PageRequest, PagerDutyChangeEvent, PagerDutyLink } from './pagerduty.ts';
 
 /** The routing key reference change events go to: `changeEvents`, else `routingKey`; none with `false`. */
 export function changeRoutingKeyRef(config: PagerDutyConfig): string | null {
   if (config.changeEvents === false) return null;
   return config.changeEvents ?? config.routingKey ?? null;
-}
-
-/** A Slack message's permalink without the workspace's domain (slack.com redirects it). */
-export function slackArchiveLink(channelId: string, ts: string): string {
-  return `https://slack.com/archives/${channelId}/p${ts.replace('.', '')}`;
 }
 
 function traffic(value: unknown): string {

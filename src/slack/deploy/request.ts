@@ -5,11 +5,10 @@ import { type DeployRequest, PlanError } from '../../deploy/plan.ts';
 import { type Incident, incidentId } from '../../incidents/incident.ts';
 import { PlatformError } from '../../platform/errors.ts';
 import type { Services } from '../../services.ts';
-import type { Operation } from '../../store/repositories/operations.ts';
 import { UserInputError } from '../kit/errors.ts';
 import { escapeMrkdwn } from '../kit/escape.ts';
 import { cardContext } from './approvers.ts';
-import { cardMessage } from './blocks/card.ts';
+import { cardLink, cardMessage } from './blocks/card.ts';
 import { deployServiceFor } from './notifier.ts';
 import { assertMayOperate } from './permissions.ts';
 
@@ -46,11 +45,6 @@ export interface AskInput {
   idempotencyKey: string;
 }
 
-function cardLink(op: Operation): string {
-  if (!op.cardChannelId || !op.cardTs) return 'its card';
-  return `<https://slack.com/archives/${op.cardChannelId}/p${op.cardTs.replace('.', '')}|its card>`;
-}
-
 /** Posts the confirmation card in the channel; returns what to tell the requester privately. */
 export async function askForOperation(input: AskInput): Promise<string> {
   await assertMayOperate(input.services, input.client, input.userId, input.service.environment);
@@ -77,7 +71,7 @@ export async function askForOperation(input: AskInput): Promise<string> {
   if (outcome.kind === 'busy') {
     const a = outcome.active;
     if (!a) return ':warning: Another operation on this service is just finishing; try again in a moment.';
-    return `:no_entry: <@${a.requestedBy}> holds ${escapeMrkdwn(a.service)} (${escapeMrkdwn(a.environment)}): a ${a.kind}, ${a.state}, since ${a.createdAt.toISOString().slice(11, 19)} UTC (${cardLink(a)}). One operation per service and environment at a time; nothing was changed.`;
+    return `:no_entry: <@${a.requestedBy}> holds ${escapeMrkdwn(a.service)} (${escapeMrkdwn(a.environment)}): a ${a.kind}, ${a.state}, since ${a.createdAt.toISOString().slice(11, 19)} UTC (${cardLink(a, 'its card')}). One operation per service and environment at a time; nothing was changed.`;
   }
   if (outcome.kind === 'repeat') return 'That request was already received.';
   const card = cardMessage(outcome.operation, await cardContext(input.services, outcome.operation));

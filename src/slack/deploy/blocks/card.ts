@@ -1,10 +1,12 @@
 /** The confirmation card of a /deploy operation, updated in place through its states. */
+
 import type { KnownBlock } from '@slack/types';
 import { differenceInSeconds } from 'date-fns/differenceInSeconds';
 import { type ApprovalRule, groupsOf, parseRule, progress } from '../../../deploy/approval-rules.ts';
 import type { Approval } from '../../../store/repositories/approvals.ts';
 import type { Freeze } from '../../../store/repositories/freezes.ts';
 import type { Operation } from '../../../store/repositories/operations.ts';
+import { slackArchiveLink } from '../../../util/slack-links.ts';
 import { escapeMrkdwn, slackDate } from '../../kit/escape.ts';
 
 export const CONFIRM_DEPLOY_ACTION = 'deploy_confirm';
@@ -27,7 +29,7 @@ export interface CardContext {
 /** A link to the operation's card ("the card", plain when it was never posted). */
 export function cardLink(op: Pick<Operation, 'cardChannelId' | 'cardTs'>, label = 'the card'): string {
   if (!op.cardChannelId || !op.cardTs) return label;
-  return `<https://slack.com/archives/${op.cardChannelId}/p${op.cardTs.replace('.', '')}|${label}>`;
+  return `<${slackArchiveLink(op.cardChannelId, op.cardTs)}|${label}>`;
 }
 
 export const mention = (id: string): string => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`);
