@@ -6,47 +6,11 @@ import type { WebClient } from '@slack/web-api';
 import type { ApproverDirectory } from '../../deploy/approval-rules.ts';
 import type { Services } from '../../services.ts';
 import type { Operation } from '../../store/repositories/operations.ts';
-import { UserInputError } from '../kit/errors.ts';
+import { usergroupMembers } from '../kit/usergroups.ts';
 import type { CardContext } from './blocks/card.ts';
-
-/** How long reading a user group's members may take. */
-const USERGROUP_DEADLINE_MS = 2_000;
 
 /** How long a user group's members are trusted. */
 export const USERGROUP_CACHE_MS = 30_000;
-
-const cache = new WeakMap<Services, Map<string, { users: Set<string>; until: number }>>();
-
-async function usergroupMembers(services: Services, client: WebClient, group: string): Promise<Set<string>> {
-  let byGroup = cache.get(services);
-  if (!byGroup) {
-    byGroup = new Map();
-    cache.set(services, byGroup);
-  }
-  const cached = byGroup.get(group);
-  if (cached && cached.until > Date.now()) return cached.users;
-  // A deadline: a click must be answered within Slack's 3 s, with what is unavailable.
-  let timer: NodeJS.Timeout | undefined;
-  const answer = await Promise.race([
-    client.usergroups.users.list({ usergroup: group }),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new UserInputError(
-              `Slack did not say in time who is in the user group ${group} (an approver group); nothing was changed.`,
-              'Try again in a minute.',
-            ),
-          ),
-        USERGROUP_DEADLINE_MS,
-      );
-      timer.unref();
-    }),
-  ]).finally(() => clearTimeout(timer));
-  const users = new Set(answer.users ?? []);
-  byGroup.set(group, { users, until: Date.now() + USERGROUP_CACHE_MS });
-  return users;
-}
 
 export class SlackApproverDirectory implements ApproverDirectory {
   readonly #services: Services;
@@ -66,7 +30,11 @@ export class SlackApproverDirectory implements ApproverDirectory {
         continue;
       }
       for (const id of ids.filter((i) => i.startsWith('S'))) {
-        if ((await usergroupMembers(this.#services, this.#client, id)).has(userId)) {
+        const members = await usergroupMembers(this.#client, id, {
+          cacheMs: USERGROUP_CACHE_MS,
+          what: 'an approver group',
+        });
+        if (members.has(userId)) {
           found.push(group);
           break;
         }

@@ -6,6 +6,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Services } from '../../services.ts';
 import { UserInputError } from '../kit/errors.ts';
+import { usergroupMembers } from '../kit/usergroups.ts';
 
 const GUEST_CACHE_MS = 10 * 60_000;
 const guests = new Map<string, { guest: boolean; until: number }>();
@@ -30,8 +31,8 @@ export async function assertMayOperate(
   if (allowed) {
     if (allowed.includes(userId)) return;
     for (const group of allowed.filter((id) => id.startsWith('S'))) {
-      const members = await client.usergroups.users.list({ usergroup: group });
-      if (members.users?.includes(userId)) return;
+      if ((await usergroupMembers(client, group, { what: `deploy.allowed.${environment}` })).has(userId))
+        return;
     }
     const who = allowed.map((id) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`)).join(', ');
     throw new UserInputError(

@@ -13,6 +13,7 @@ import type { EscalationNotice, UpdateReminderNotice } from '../../incidents/por
 import { escapeMrkdwn } from '../kit/escape.ts';
 import { LIMITS, truncateMrkdwn } from '../kit/limits.ts';
 import { type SlackStepFailure, SlackSteps } from '../kit/slack-steps.ts';
+import { usergroupMembers } from '../kit/usergroups.ts';
 import { INCIDENT_ACTIONS } from './blocks/headline.ts';
 import { asUserErrors } from './flows.ts';
 import {
@@ -34,8 +35,7 @@ async function peopleOf(ctx: IncidentSlackContext, notify: readonly string[]): P
       continue;
     }
     try {
-      const answer = await ctx.client.usergroups.users.list({ usergroup: id });
-      for (const user of answer.users ?? []) people.add(user);
+      for (const user of await usergroupMembers(ctx.client, id)) people.add(user);
     } catch (error) {
       ctx.logger.warn({ err: error, usergroup: id }, 'could not list the members of a user group to invite');
     }
