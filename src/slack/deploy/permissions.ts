@@ -6,7 +6,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Services } from '../../services.ts';
 import { UserInputError } from '../kit/errors.ts';
-import { usergroupMembers } from '../kit/usergroups.ts';
+import { mention, usergroupMembers } from '../kit/usergroups.ts';
 
 const GUEST_CACHE_MS = 10 * 60_000;
 const guests = new Map<string, { guest: boolean; until: number }>();
@@ -34,7 +34,7 @@ export async function assertMayOperate(
       if ((await usergroupMembers(client, group, { what: `deploy.allowed.${environment}` })).has(userId))
         return;
     }
-    const who = allowed.map((id) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`)).join(', ');
+    const who = allowed.map(mention).join(', ');
     throw new UserInputError(
       `Only ${who} may run deploy operations in ${environment} (deploy.allowed.${environment}). Nothing was changed.`,
     );

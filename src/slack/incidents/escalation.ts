@@ -13,7 +13,7 @@ import type { EscalationNotice, UpdateReminderNotice } from '../../incidents/por
 import { escapeMrkdwn } from '../kit/escape.ts';
 import { LIMITS, truncateMrkdwn } from '../kit/limits.ts';
 import { type SlackStepFailure, SlackSteps } from '../kit/slack-steps.ts';
-import { usergroupMembers } from '../kit/usergroups.ts';
+import { mention, usergroupMembers } from '../kit/usergroups.ts';
 import { INCIDENT_ACTIONS } from './blocks/headline.ts';
 import { asUserErrors } from './flows.ts';
 import {
@@ -23,8 +23,6 @@ import {
   refreshIncidentInSlack,
   type SlackOutcome,
 } from './incident-slack.ts';
-
-const mention = (id: string): string => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`);
 
 /** The people of a level: its users, and the members of its user groups (usergroups.users.list). */
 async function peopleOf(ctx: IncidentSlackContext, notify: readonly string[]): Promise<string[]> {

@@ -5,6 +5,9 @@
 import type { WebClient } from '@slack/web-api';
 import { UserInputError } from './errors.ts';
 
+/** A user (`<@U…>`) or a user group (`<!subteam^S…>`) mentioned in a message. */
+export const mention = (id: string): string => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`);
+
 /** How long reading a user group's members may take. */
 export const USERGROUP_DEADLINE_MS = 2_000;
 

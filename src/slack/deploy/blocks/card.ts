@@ -8,6 +8,7 @@ import type { Freeze } from '../../../store/repositories/freezes.ts';
 import type { Operation } from '../../../store/repositories/operations.ts';
 import { slackArchiveLink } from '../../../util/slack-links.ts';
 import { escapeMrkdwn, slackDate } from '../../kit/escape.ts';
+import { mention } from '../../kit/usergroups.ts';
 
 export const CONFIRM_DEPLOY_ACTION = 'deploy_confirm';
 export const CANCEL_DEPLOY_ACTION = 'deploy_cancel';
@@ -31,8 +32,6 @@ export function cardLink(op: Pick<Operation, 'cardChannelId' | 'cardTs'>, label 
   if (!op.cardChannelId || !op.cardTs) return label;
   return `<${slackArchiveLink(op.cardChannelId, op.cardTs)}|${label}>`;
 }
-
-export const mention = (id: string): string => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`);
 
 /** "tech-lead (<@U1>, <!subteam^S1>)": a group and who is in it. */
 export function groupWho(group: string, approvers: Record<string, readonly string[]> | undefined): string {
