@@ -10,6 +10,7 @@ import { openCoordination } from '../../src/coordination/open.ts';
 import { createLogger } from '../../src/logger.ts';
 import { TEST_REDIS_URL } from '../helpers/services.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
+import { eventually } from '../helpers/until.ts';
 
 const quiet = createLogger({ level: 'silent' });
 
@@ -20,18 +21,6 @@ async function failure(promise: Promise<unknown>): Promise<{ error: unknown; ms:
     (e: unknown) => e,
   );
   return { error, ms: performance.now() - started };
-}
-
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 5_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > until) throw error;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 }
 
 describe('redis deadlines', () => {
@@ -66,7 +55,7 @@ describe('redis deadlines', () => {
     }
 
     await proxy.restore();
-    expect(await eventually(() => through.claimOnce('later', 60_000))).toBe(true);
+    expect(await eventually(() => through.claimOnce('later', 60_000), 5_000)).toBe(true);
     // The claim that timed out was held in the network when its connection was reset: it never ran.
     expect(await direct.claimOnce('lost', 60_000)).toBe(true);
   });
@@ -77,6 +66,6 @@ describe('redis deadlines', () => {
     expect(refused.error).toMatchObject({ code: 'unavailable', transient: true });
     expect(refused.ms).toBeLessThan(2_000);
     await proxy.restore();
-    expect(await eventually(() => through.ping())).toBeGreaterThanOrEqual(0);
+    expect(await eventually(() => through.ping(), 5_000)).toBeGreaterThanOrEqual(0);
   });
 });

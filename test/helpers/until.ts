@@ -14,3 +14,16 @@ export async function until<T>(
     await new Promise((r) => setTimeout(r, 30));
   }
 }
+
+/** Waits until `check` stops throwing (for work the bot does after answering). */
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 8_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+}

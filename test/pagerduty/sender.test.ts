@@ -12,22 +12,11 @@ import { ManualClock } from '../../src/clock.ts';
 import type { PagerDutyAction } from '../../src/pagerduty/pagerduty.ts';
 import { PagerDutyEventRepository, type StoredPage } from '../../src/store/repositories/pagerduty.ts';
 import { startTestBot, type TestBot } from '../helpers/bot.ts';
+import { eventually } from '../helpers/until.ts';
 import { type PagerDutyFake, startPagerDutyFake } from './fake.ts';
 
 const ROUTING_KEY = 'R0UT1NGKEY0123456789ABCDEFGHIJKL';
 const env = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PD_BAD_KEY: 'not-32-characters' };
-
-async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 8_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > until) throw error;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
 
 describe('sending pages to PagerDuty', () => {
   const clock = new ManualClock('2026-03-02T09:00:00Z');

@@ -2,12 +2,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Incident } from '../../../src/incidents/incident.ts';
 import type { RecordedResponse } from '../../../src/local/slack/server.ts';
 import { startTestBot, type TestBot, type TestBotOptions } from '../../helpers/bot.ts';
+import { eventually } from '../../helpers/until.ts';
 
 export interface IncidentBot extends TestBot {
   /** Runs a slash command and waits for the bot's answer after the acknowledgement. */
   command(text: string, options?: { userId?: string; channelId?: string }): Promise<string>;
+  /** `/incident declare <text>`, once its Slack setup is done (channel and headline). */
+  declare(text: string): Promise<Incident>;
 }
 
 /** A bot with `config` (YAML) as its runbook config, and `env` (e.g. DATABASE_URL) over the test one. */
@@ -20,7 +24,7 @@ export async function startIncidentBot(
   const path = join(dir, 'runbook.yml');
   writeFileSync(path, configYaml || 'organisation: Test\n');
   const bot = await startTestBot({ ...options, env: { ...env, RUNBOOK_CONFIG: path } });
-  return {
+  const incidentBot: IncidentBot = {
     ...bot,
     async command(text, options = {}) {
       const since = bot.sim.responses.length;
@@ -36,22 +40,33 @@ export async function startIncidentBot(
       const response: RecordedResponse = await bot.sim.waitForResponse({ since });
       return String(response.body.text ?? '');
     },
+    async declare(text) {
+      const answer = await incidentBot.command(`declare ${text}`);
+      const number = Number(/INC-(\d+)/.exec(answer)?.[1]);
+      return eventually(async () => {
+        const found = await bot.runtime.services.repos.incidents.get(number);
+        if (!found?.channelId || !found.headline) throw new Error(`not set up: ${answer}`);
+        return found;
+      });
+    },
     async stop() {
       await bot.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return incidentBot;
 }
 
-/** Waits until `check` stops throwing (for work the bot does after answering). */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 8_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > until) throw error;
-      await new Promise((r) => setTimeout(r, 25));
-    }
+export { eventually } from '../../helpers/until.ts';
+
+/**
+ * Runs the bot's due timers until a few polls in a row find nothing due (a page waits for the
+ * incident's setup, then is sent; a send schedules the next page of the incident).
+ */
+export async function runDueTimers(bot: TestBot): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    const { taken } = await bot.runtime.timers.poll();
+    if (taken === 0 && i > 1) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

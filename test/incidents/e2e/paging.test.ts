@@ -4,29 +4,21 @@
  * resolving resolves there (no PagerDuty incident left open), and a slow PagerDuty never holds a
  * button's modal: the form opens at once, the page goes out later.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.ts';
-import type { Incident } from '../../../src/incidents/incident.ts';
-import { startTestBot, type TestBot } from '../../helpers/bot.ts';
 import { type PagerDutyFake, startPagerDutyFake } from '../../pagerduty/fake.ts';
-import { eventually } from './helpers.ts';
+import { eventually, type IncidentBot, runDueTimers, startIncidentBot } from './helpers.ts';
 
 const ROUTING_KEY = 'R0UTINGKEY0NCALL000000000000000A';
 
 describe('paging PagerDuty from the incident clocks', () => {
   const clock = new ManualClock('2026-03-02T09:00:00Z');
-  const dir = mkdtempSync(join(tmpdir(), 'paging-e2e-'));
   let pagerduty: PagerDutyFake;
-  let bot: TestBot;
+  let bot: IncidentBot;
 
   beforeAll(async () => {
     pagerduty = await startPagerDutyFake();
-    const configPath = join(dir, 'runbook.yml');
-    writeFileSync(
-      configPath,
+    bot = await startIncidentBot(
       `organisation: Acme
 pagerduty:
   endpoint: ${pagerduty.url}
@@ -38,43 +30,22 @@ escalation:
       - { name: On-call engineer, delay: immediately, notify: [U_BOB], pagerduty: {} }
       - { name: Tech lead, delay: 30m, notify: [U_CAROL] }
 `,
+      { PD_KEY: ROUTING_KEY },
+      { clock },
     );
-    bot = await startTestBot({ env: { RUNBOOK_CONFIG: configPath, PD_KEY: ROUTING_KEY }, clock });
   });
   afterAll(async () => {
     await bot?.stop();
     await pagerduty?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
-
-  async function declare(text: string): Promise<Incident> {
-    const since = bot.sim.responses.length;
-    await bot.slack.slashCommand({ command: '/incident', text: `declare ${text}`, userId: 'U_ALICE' });
-    const answer = String((await bot.sim.waitForResponse({ since })).body.text ?? '');
-    const number = Number(/INC-(\d+)/.exec(answer)?.[1]);
-    return eventually(async () => {
-      const found = await bot.runtime.services.repos.incidents.get(number);
-      if (!found?.channelId || !found.headline) throw new Error(`not set up: ${answer}`);
-      return found;
-    });
-  }
-
-  /** Runs the due timers until nothing more is due (a page waits for the setup, then is sent). */
-  async function settle(): Promise<void> {
-    for (let i = 0; i < 20; i++) {
-      const { taken } = await bot.runtime.timers.poll();
-      if (taken === 0 && i > 1) return;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
 
   const alertsFor = (dedupKey: string) =>
     pagerduty.accepted('alert').filter((r) => r.body?.dedup_key === dedupKey);
 
   it('triggers once on declare, acknowledges with the Slack acknowledgement, resolves with the resolve', async () => {
-    const incident = await declare('P0 Checkout is down');
+    const incident = await bot.declare('P0 Checkout is down');
     const dedupKey = `runbook-acme-INC-${incident.number}`;
-    await settle();
+    await runDueTimers(bot);
     await eventually(() => expect(alertsFor(dedupKey)).toHaveLength(1));
     const [trigger] = alertsFor(dedupKey);
     expect(trigger?.body).toMatchObject({
@@ -88,7 +59,7 @@ escalation:
       { href: `https://slack.com/archives/${incident.channelId}`, text: `INC-${incident.number} channel` },
     ]);
     // Polling again (a retry, another replica) sends nothing more.
-    await settle();
+    await runDueTimers(bot);
     expect(alertsFor(dedupKey)).toHaveLength(1);
 
     clock.advance(5 * 60_000);
@@ -100,7 +71,7 @@ escalation:
     await eventually(async () =>
       expect((await bot.runtime.services.repos.incidents.get(incident.number))?.acknowledgedBy).toBe('U_BOB'),
     );
-    await settle();
+    await runDueTimers(bot);
     await eventually(() => expect(pagerduty.alerts.get(dedupKey)?.state).toBe('acknowledged'));
 
     // Resolve through the headline's button, PagerDuty slow: the form opens first, regardless.
@@ -120,7 +91,7 @@ escalation:
     );
     // The slow answer is a timeout for the sender: retried, and PagerDuty ends resolved.
     for (let i = 0; i < 5 && pagerduty.alerts.get(dedupKey)?.state !== 'resolved'; i++) {
-      await settle();
+      await runDueTimers(bot);
       clock.advance(60_000);
     }
     expect(pagerduty.alerts.get(dedupKey)?.state).toBe('resolved');
