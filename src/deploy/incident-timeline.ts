@@ -85,6 +85,19 @@ function text(op: Operation, event: DeployEvent, note: string | undefined): stri
   }
 }
 
+/** What every deploy event on an incident's timeline says of its operation. */
+function operationData(op: Operation, event: string): JsonObject {
+  return {
+    event,
+    operationId: op.id,
+    kind: op.kind,
+    service: op.service,
+    environment: op.environment,
+    fromRevision: op.params.fromRevision ?? null,
+    toRevision: op.params.toRevision ?? null,
+  };
+}
+
 /** The timeline event of an operation's transition (null when it is not linked to an incident). */
 export function deployTimelineEvent(
   op: Operation,
@@ -96,13 +109,7 @@ export function deployTimelineEvent(
 ): AddTimelineEventInput | null {
   if (op.incidentNumber === null) return null;
   const data: JsonObject = {
-    event,
-    operationId: op.id,
-    kind: op.kind,
-    service: op.service,
-    environment: op.environment,
-    fromRevision: op.params.fromRevision ?? null,
-    toRevision: op.params.toRevision ?? null,
+    ...operationData(op, event),
     toReplicas: op.params.toReplicas ?? null,
     toMaintenance: op.params.toMaintenance ?? null,
     mitigation: event === 'succeeded' ? mitigationText(op) : null,
@@ -140,15 +147,7 @@ export function promotionTimelineEvent(
     kind: 'deploy_action',
     at,
     text,
-    data: {
-      event,
-      operationId: op.id,
-      kind: op.kind,
-      service: op.service,
-      environment: op.environment,
-      fromRevision: op.params.fromRevision ?? null,
-      toRevision: op.params.toRevision ?? null,
-    },
+    data: operationData(op, event),
     sourceKey: `deploy:${op.id}:${event}:${actor}`,
   };
 }
